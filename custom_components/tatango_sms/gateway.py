@@ -1,0 +1,190 @@
+"""Client for the Tatango SMS Gateway's message (MT) API.
+
+Knows nothing about Home Assistant: it takes an aiohttp session, posts the
+documented form and turns every answer into a typed outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from hashlib import md5
+from http import HTTPStatus
+
+import aiohttp
+
+DEFAULT_URL = "http://gateway.tatango.com/messages"
+DEFAULT_TIMEOUT = 15.0
+
+
+def message_hash(password: str, message: str) -> str:
+    """Return the gateway's hash: lower-case hex MD5 of password + message (UTF-8)."""
+    return md5((password + message).encode(), usedforsecurity=False).hexdigest()
+
+
+class Delivery(StrEnum):
+    """What a successful send means."""
+
+    SENT = "sent"
+    """200: the message has been sent."""
+    INVITED = "invited"
+    """202: the number was invited to opt in; the message is sent if they accept."""
+
+
+class GatewayError(Exception):
+    """A send that did not succeed."""
+
+    reason = "unknown_error"
+    retryable = False
+    """True when the gateway certainly did not take the message and a later try can succeed."""
+
+    def __init__(self, detail: str, status: int | None = None) -> None:
+        """Initialize with a human-readable detail and the HTTP status, if any."""
+        super().__init__(detail)
+        self.status = status
+
+
+class InvalidPhoneNumberError(GatewayError):
+    """400: the gateway rejected the phone number."""
+
+    reason = "invalid_phone_number"
+
+
+class AuthenticationError(GatewayError):
+    """401: the key or the hash (so the password) is wrong."""
+
+    reason = "invalid_auth"
+
+
+class NumberBlockedError(GatewayError):
+    """403: the number has blocked messages; do not send again."""
+
+    reason = "number_blocked"
+
+
+class InvitationPendingError(GatewayError):
+    """409: an opt-in invitation is pending; the message was not sent."""
+
+    reason = "invitation_pending"
+    retryable = True
+
+
+class GatewayServerError(GatewayError):
+    """5xx: the gateway failed; the message was not taken."""
+
+    reason = "server_error"
+    retryable = True
+
+
+class QueueDownError(GatewayServerError):
+    """503: the gateway's queue is down."""
+
+    reason = "queue_down"
+
+
+class UnexpectedStatusError(GatewayError):
+    """A status the documentation does not list."""
+
+    reason = "unexpected_status"
+
+
+class GatewayConnectionError(GatewayError):
+    """The request could not be completed over the network.
+
+    Retryable only when the connection failed before the request was sent.
+    """
+
+    reason = "cannot_connect"
+
+    def __init__(self, detail: str, *, request_sent: bool) -> None:
+        """Initialize, recording whether the gateway may have received the request."""
+        super().__init__(detail)
+        self.request_sent = request_sent
+        self.retryable = not request_sent
+
+
+class GatewayTimeoutError(GatewayError):
+    """No answer in time; the gateway may or may not have taken the message."""
+
+    reason = "timeout"
+
+
+_ERRORS_BY_STATUS: dict[int, type[GatewayError]] = {
+    HTTPStatus.BAD_REQUEST: InvalidPhoneNumberError,
+    HTTPStatus.UNAUTHORIZED: AuthenticationError,
+    HTTPStatus.FORBIDDEN: NumberBlockedError,
+    HTTPStatus.CONFLICT: InvitationPendingError,
+    HTTPStatus.SERVICE_UNAVAILABLE: QueueDownError,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """A message the gateway accepted."""
+
+    delivery: Delivery
+    status: int
+
+
+def error_for_status(status: int) -> GatewayError:
+    """Return the error the gateway means by an unsuccessful status."""
+    if error := _ERRORS_BY_STATUS.get(status):
+        return error(f"gateway answered {status}", status)
+    if 500 <= status < 600:
+        return GatewayServerError(f"gateway answered {status}", status)
+    return UnexpectedStatusError(f"gateway answered unexpected status {status}", status)
+
+
+class TatangoGateway:
+    """Sends messages through one gateway account."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        key: str,
+        password: str,
+        url: str = DEFAULT_URL,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Initialize with a shared session, the account's credentials and the messages URL."""
+        self._session = session
+        self._key = key
+        self._password = password
+        self.url = url
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    def build_form(self, recipient: str, message: str) -> dict[str, str]:
+        """Return the form fields for one message, hashed over exactly that message."""
+        return {
+            "key": self._key,
+            "recipient": recipient,
+            "message": message,
+            "hash": message_hash(self._password, message),
+        }
+
+    async def send(self, recipient: str, message: str) -> SendResult:
+        """Send one message to a 10-digit number; raise a GatewayError unless accepted."""
+        form = self.build_form(recipient, message)
+        try:
+            async with self._session.post(
+                self.url, data=form, timeout=self._timeout, allow_redirects=False
+            ) as response:
+                status = response.status
+                await response.read()
+        except TimeoutError as err:
+            raise GatewayTimeoutError("no answer from the gateway in time") from err
+        except aiohttp.ClientConnectorError as err:
+            raise GatewayConnectionError(
+                f"cannot connect to the gateway: {err.os_error.strerror or err.os_error}",
+                request_sent=False,
+            ) from err
+        except aiohttp.ClientError as err:
+            raise GatewayConnectionError(
+                f"connection to the gateway failed: {type(err).__name__}",
+                request_sent=True,
+            ) from err
+        if status == HTTPStatus.OK:
+            return SendResult(Delivery.SENT, status)
+        if status == HTTPStatus.ACCEPTED:
+            return SendResult(Delivery.INVITED, status)
+        raise error_for_status(status)

@@ -1,0 +1,182 @@
+# Shared by scripts/test, scripts/lint and scripts/develop: find or build the
+# Pythons each leg needs, keep one cached virtual environment per leg, and run
+# commands in it. Source it; it defines functions and CACHE only.
+#
+# The latest leg needs Python >= 3.14.2. It is looked for, in order, on PATH, in
+# pyenv, through uv, and finally (Debian/Ubuntu, as root) built as a Debian
+# unstable root filesystem with mmdebstrap, in which commands run by chroot with
+# the repository bind-mounted.
+
+CACHE=${TATANGO_CACHE:-$ROOT/.cache}
+ROOTFS=$CACHE/rootfs-sid
+ROOTFS_PACKAGES=python3.14,python3.14-venv,python3.14-dev,ca-certificates,gcc,g++,libc6-dev
+ROOTFS_VENV=/opt/venv
+_MOUNTS=()
+
+say() { printf '>> %s\n' "$*" >&2; }
+
+_cleanup_mounts() {
+  local m
+  for m in "${_MOUNTS[@]}"; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+    rmdir "$m" 2>/dev/null
+  done
+  _MOUNTS=()
+}
+trap _cleanup_mounts EXIT
+trap '_cleanup_mounts; exit 130' INT
+trap '_cleanup_mounts; exit 143' TERM
+
+# python_ok EXE MIN MAX_EXCLUSIVE: the interpreter exists and MIN <= version < MAX.
+python_ok() {
+  [[ -x $1 ]] || command -v "$1" >/dev/null 2>&1 || return 1
+  "$1" - "$2" "$3" <<'PY' 2>/dev/null
+import sys
+low, high = (tuple(int(p) for p in v.split(".")) for v in sys.argv[1:3])
+sys.exit(not (low <= sys.version_info[:3] < high))
+PY
+}
+
+# find_python MIN MAX: print the first suitable interpreter from PATH, pyenv or uv.
+find_python() {
+  local low=$1 high=$2 minor=${1%.*} candidate
+  local candidates=("python$minor" python3)
+  if command -v pyenv >/dev/null 2>&1; then
+    candidates+=("$(pyenv root)"/versions/"$minor".*/bin/python)
+  fi
+  for candidate in "${candidates[@]}"; do
+    if python_ok "$candidate" "$low" "$high"; then
+      command -v "$candidate" 2>/dev/null || echo "$candidate"
+      return 0
+    fi
+  done
+  if command -v uv >/dev/null 2>&1; then
+    candidate=$(uv python find ">=$low,<$high" 2>/dev/null) ||
+      { uv python install "$minor" >/dev/null 2>&1 &&
+        candidate=$(uv python find ">=$low,<$high" 2>/dev/null); }
+    if [[ -n ${candidate:-} ]] && python_ok "$candidate" "$low" "$high"; then
+      echo "$candidate"
+      return 0
+    fi
+  fi
+  return 1
+}
+
+requirements_digest() {
+  cat "$ROOT/requirements_test.txt" "$@" | sha256sum | cut -d' ' -f1
+}
+
+# ensure_venv DIR PYTHON [EXTRA_REQUIREMENTS...]
+ensure_venv() {
+  local dir=$1 python=$2
+  shift 2
+  local digest
+  digest=$(requirements_digest "$@")
+  if [[ -f $dir/.digest && $(cat "$dir/.digest") == "$digest" ]]; then
+    return 0
+  fi
+  say "installing test requirements into $dir"
+  rm -rf "$dir"
+  "$python" -m venv "$dir" &&
+    "$dir/bin/python" -m pip install -q --upgrade pip &&
+    "$dir/bin/python" -m pip install -q -r "$ROOT/requirements_test.txt" "${@/#/-r}" \
+      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) &&
+    echo "$digest" >"$dir/.digest"
+}
+
+can_build_rootfs() {
+  [[ $(id -u) == 0 && -f /etc/debian_version ]]
+}
+
+ensure_rootfs() {
+  if [[ -f $ROOTFS/.packages && $(cat "$ROOTFS/.packages") == "$ROOTFS_PACKAGES" ]]; then
+    return 0
+  fi
+  if ! command -v mmdebstrap >/dev/null 2>&1; then
+    say "installing mmdebstrap"
+    { apt-get install -y -qq mmdebstrap || { apt-get update -qq && apt-get install -y -qq mmdebstrap; }; } >/dev/null || return 1
+  fi
+  say "building a Debian unstable root filesystem with Python 3.14 in $ROOTFS (about a minute)"
+  rm -rf "$ROOTFS"
+  mkdir -p "$CACHE"
+  mmdebstrap --quiet --variant=minbase --aptopt='Acquire::Check-Valid-Until "false"' \
+    --include="$ROOTFS_PACKAGES" sid "$ROOTFS" http://deb.debian.org/debian || return 1
+  cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
+  cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/ca-certificates.crt"
+  echo "$ROOTFS_PACKAGES" >"$ROOTFS/.packages"
+}
+
+# in_rootfs CMD...: run CMD inside the root filesystem with a clean environment.
+in_rootfs() {
+  chroot "$ROOTFS" env -i PATH=$ROOTFS_VENV/bin:/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "$@"
+}
+
+ensure_rootfs_venv() {
+  local digest
+  digest=$(requirements_digest "$@")
+  if [[ -f $ROOTFS$ROOTFS_VENV/.digest && $(cat "$ROOTFS$ROOTFS_VENV/.digest") == "$digest" ]]; then
+    return 0
+  fi
+  say "installing test requirements into the root filesystem"
+  rm -rf "$ROOTFS$ROOTFS_VENV" "$ROOTFS/tmp/requirements"
+  mkdir -p "$ROOTFS/tmp/requirements"
+  cp "$ROOT/requirements_test.txt" "$@" "$ROOTFS/tmp/requirements/"
+  local extra=() file
+  for file in "$@"; do extra+=("-r/tmp/requirements/$(basename "$file")"); done
+  in_rootfs python3.14 -m venv "$ROOTFS_VENV" &&
+    in_rootfs python -m pip install -q --disable-pip-version-check \
+      -r /tmp/requirements/requirements_test.txt "${extra[@]}" &&
+    echo "$digest" >"$ROOTFS$ROOTFS_VENV/.digest"
+}
+
+# Where each leg runs: "native:<venv>" or "rootfs".
+declare -A LEG_RUNTIME
+
+# prepare_leg latest|minimum [EXTRA_REQUIREMENTS...]
+prepare_leg() {
+  local leg=$1 python
+  shift
+  if [[ $leg == minimum ]]; then
+    if ! python=$(find_python 3.13.0 3.14); then
+      say "minimum leg: no Python 3.13 found (looked on PATH as python3.13, in pyenv, and through uv)."
+      say "Install one, e.g. 'pyenv install 3.13' or 'uv python install 3.13'."
+      return 1
+    fi
+    ensure_venv "$CACHE/venv-minimum" "$python" "$@" || return 1
+    LEG_RUNTIME[$leg]=native:$CACHE/venv-minimum
+    return 0
+  fi
+  if python=$(find_python 3.14.2 3.15); then
+    ensure_venv "$CACHE/venv-latest" "$python" "$@" || return 1
+    LEG_RUNTIME[$leg]=native:$CACHE/venv-latest
+    return 0
+  fi
+  if ! can_build_rootfs; then
+    say "latest leg: no Python >= 3.14.2 found (looked on PATH as python3.14 and python3, in pyenv, and through uv),"
+    say "and a Debian unstable root filesystem can only be built as root on Debian or Ubuntu."
+    say "Install Python 3.14.2 or newer (e.g. 'uv python install 3.14') and run again."
+    return 1
+  fi
+  ensure_rootfs && ensure_rootfs_venv "$@" || return 1
+  LEG_RUNTIME[$leg]=rootfs
+}
+
+# run_in_leg LEG CMD...: run CMD from the repository's root in the leg's environment.
+run_in_leg() {
+  local leg=$1 runtime
+  shift
+  runtime=${LEG_RUNTIME[$leg]}
+  if [[ $runtime == native:* ]]; then
+    (cd "$ROOT" && PATH="${runtime#native:}/bin:$PATH" "$@")
+    return
+  fi
+  local mountpoint
+  mountpoint=$(mktemp -d "$ROOTFS/mnt/repo.XXXXXX") || return 1
+  _MOUNTS+=("$mountpoint")
+  mount --bind "$ROOT" "$mountpoint" || return 1
+  in_rootfs sh -c 'cd "$0" && exec "$@"' "${mountpoint#"$ROOTFS"}" "$@"
+  local status=$?
+  _cleanup_mounts
+  return $status
+}
