@@ -1,6 +1,8 @@
 """Run the gateway simulator standalone.
 
-    python -m tatango_simulator --host 127.0.0.1 --port 8124 --key K --password P [--mo-url URL]
+Usage: ``python -m tatango_simulator --host 127.0.0.1 --port 8124 --key K
+--password P [--mo-url URL]``; it prints where it listens and runs until
+interrupted.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
 
 MAX_BODY_BYTES = 64 * 1024
 _MAX_UTF8_BYTES_PER_CHARACTER = 4
@@ -105,8 +105,10 @@ def _parse_xml(body: bytes | str) -> Element:
         raise MOError(
             MOReason.FORBIDDEN_XML, f"the body uses forbidden XML: {type(err).__name__}"
         ) from err
-    except (ParseError, UnicodeError) as err:
-        raise MOError(MOReason.MALFORMED_XML, "the body is not well-formed XML") from err
+    except (ParseError, ValueError, LookupError) as err:
+        raise MOError(
+            MOReason.MALFORMED_XML, "the body is not well-formed XML"
+        ) from err
     return root
 
 
@@ -117,7 +119,8 @@ def _sender_and_content(root: Element) -> tuple[Element | None, Element | None]:
         if child.tag in ("sender", "content"):
             if child.tag in found:
                 raise MOError(
-                    MOReason.UNEXPECTED_MARKUP, f"the message has more than one <{child.tag}>"
+                    MOReason.UNEXPECTED_MARKUP,
+                    f"the message has more than one <{child.tag}>",
                 )
             found[child.tag] = child
     return found.get("sender"), found.get("content")

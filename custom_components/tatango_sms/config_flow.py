@@ -1,0 +1,271 @@
+"""Config flow for Tatango SMS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from hashlib import sha256
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.selector import (
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .const import (
+    CONF_CLOUDHOOK,
+    CONF_KEY,
+    CONF_NEW_WEBHOOK_URL,
+    CONF_TEST_RECIPIENT,
+    DEFAULT_TITLE,
+    DOMAIN,
+    LOGGER,
+    TEST_MESSAGE,
+)
+from .gateway import (
+    DEFAULT_URL,
+    AuthenticationError,
+    Delivery,
+    GatewayError,
+    InvalidPhoneNumberError,
+    InvitationPendingError,
+    NumberBlockedError,
+    TatangoGateway,
+)
+from .phone import InvalidPhoneNumber, normalize_phone_number
+from .webhook import (
+    CloudhookUnavailable,
+    async_cloud_active,
+    async_delete_cloudhook,
+    async_webhook_url,
+)
+
+PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+PHONE_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
+
+
+def key_unique_id(key: str) -> str:
+    """Return the entry's unique id: a digest of the key, so the key itself is not stored twice."""
+    return sha256(key.encode()).hexdigest()
+
+
+class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a Tatango gateway account."""
+
+    VERSION = 1
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the gateway key and password."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            key = user_input[CONF_KEY].strip()
+            url = user_input.get(CONF_URL, DEFAULT_URL).strip()
+            await self.async_set_unique_id(key_unique_id(key))
+            self._abort_if_unique_id_configured()
+            webhook_id = webhook.async_generate_id()
+            cloudhook = async_cloud_active(self.hass)
+            try:
+                webhook_url = await async_webhook_url(self.hass, webhook_id, cloudhook)
+            except NoURLAvailableError:
+                errors["base"] = "no_url_available"
+            except CloudhookUnavailable:
+                errors["base"] = "cloud_not_connected"
+            else:
+                errors, delivery = await self._async_try_credentials(
+                    key, user_input[CONF_PASSWORD], url, user_input
+                )
+            if not errors:
+                return self.async_create_entry(
+                    title=self._next_title(),
+                    data={
+                        CONF_KEY: key,
+                        CONF_PASSWORD: user_input[CONF_PASSWORD],
+                        CONF_URL: url,
+                        CONF_WEBHOOK_ID: webhook_id,
+                        CONF_CLOUDHOOK: cloudhook,
+                    },
+                    description=delivery,
+                    description_placeholders={"webhook_url": webhook_url},
+                )
+
+        schema: dict[vol.Marker, Any] = {
+            vol.Required(CONF_KEY): str,
+            vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+        }
+        if self.show_advanced_options:
+            schema[vol.Required(CONF_URL, default=DEFAULT_URL)] = URL_SELECTOR
+        schema[vol.Optional(CONF_TEST_RECIPIENT)] = PHONE_SELECTOR
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(schema), user_input
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Start reauthentication after the gateway refused the credentials."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the key and password again."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            key = user_input[CONF_KEY].strip()
+            errors = self._key_taken_errors(key, entry.entry_id)
+            if not errors:
+                errors, _ = await self._async_try_credentials(
+                    key, user_input[CONF_PASSWORD], entry.data[CONF_URL], user_input
+                )
+            if not errors:
+                self.hass.config_entries.async_update_entry(
+                    entry,
+                    unique_id=key_unique_id(key),
+                    data={
+                        **entry.data,
+                        CONF_KEY: key,
+                        CONF_PASSWORD: user_input[CONF_PASSWORD],
+                    },
+                )
+                return self.async_abort(reason="reauth_successful")
+
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_KEY): str,
+                        vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
+                        vol.Optional(CONF_TEST_RECIPIENT): PHONE_SELECTOR,
+                    }
+                ),
+                user_input,
+            ),
+            description_placeholders={"title": entry.title},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the gateway URL, key or password, or get a new webhook URL."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            key = user_input.get(CONF_KEY, "").strip() or entry.data[CONF_KEY]
+            password = user_input.get(CONF_PASSWORD) or entry.data[CONF_PASSWORD]
+            url = user_input[CONF_URL].strip()
+            errors = self._key_taken_errors(key, entry.entry_id)
+            if not errors:
+                errors, _ = await self._async_try_credentials(
+                    key, password, url, user_input
+                )
+            if not errors:
+                data = {**entry.data, CONF_KEY: key, CONF_PASSWORD: password, CONF_URL: url}
+                if user_input.get(CONF_NEW_WEBHOOK_URL):
+                    await async_delete_cloudhook(self.hass, entry)
+                    data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
+                    data[CONF_CLOUDHOOK] = async_cloud_active(self.hass)
+                try:
+                    webhook_url = await async_webhook_url(
+                        self.hass, data[CONF_WEBHOOK_ID], data[CONF_CLOUDHOOK]
+                    )
+                except NoURLAvailableError:
+                    errors["base"] = "no_url_available"
+                except CloudhookUnavailable:
+                    errors["base"] = "cloud_not_connected"
+                else:
+                    self.hass.config_entries.async_update_entry(
+                        entry, unique_id=key_unique_id(key), data=data
+                    )
+                    return self.async_abort(
+                        reason="reconfigure_successful",
+                        description_placeholders={"webhook_url": webhook_url},
+                    )
+
+        try:
+            current_url = await async_webhook_url(
+                self.hass, entry.data[CONF_WEBHOOK_ID], entry.data[CONF_CLOUDHOOK]
+            )
+        except (NoURLAvailableError, CloudhookUnavailable):
+            current_url = "-"
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Optional(CONF_KEY): str,
+                        vol.Optional(CONF_PASSWORD): PASSWORD_SELECTOR,
+                        vol.Required(CONF_URL): URL_SELECTOR,
+                        vol.Optional(CONF_TEST_RECIPIENT): PHONE_SELECTOR,
+                        vol.Required(CONF_NEW_WEBHOOK_URL, default=False): bool,
+                    }
+                ),
+                {CONF_URL: entry.data[CONF_URL], **(user_input or {})},
+            ),
+            description_placeholders={"webhook_url": current_url},
+            errors=errors,
+        )
+
+    def _key_taken_errors(self, key: str, own_entry_id: str) -> dict[str, str]:
+        """Return an error when another entry already uses this key."""
+        unique_id = key_unique_id(key)
+        for other in self._async_current_entries(include_ignore=False):
+            if other.entry_id != own_entry_id and other.unique_id == unique_id:
+                return {CONF_KEY: "already_configured"}
+        return {}
+
+    def _next_title(self) -> str:
+        """Return "Tatango SMS", or "Tatango SMS 2" and so on beside existing entries."""
+        titles = {entry.title for entry in self._async_current_entries()}
+        title, number = DEFAULT_TITLE, 1
+        while title in titles:
+            number += 1
+            title = f"{DEFAULT_TITLE} {number}"
+        return title
+
+    async def _async_try_credentials(
+        self, key: str, password: str, url: str, user_input: Mapping[str, Any]
+    ) -> tuple[dict[str, str], str | None]:
+        """Send the test SMS, when a test number was given.
+
+        Returns the form errors and, on success, what happened to the test SMS
+        (None when none was sent).
+        """
+        if not (raw_number := user_input.get(CONF_TEST_RECIPIENT, "").strip()):
+            return {}, None
+        try:
+            number = normalize_phone_number(raw_number)
+        except InvalidPhoneNumber:
+            return {CONF_TEST_RECIPIENT: "invalid_phone_number"}, None
+        gateway = TatangoGateway(async_get_clientsession(self.hass), key, password, url)
+        try:
+            result = await gateway.send(number, TEST_MESSAGE)
+        except AuthenticationError:
+            return {"base": "invalid_auth"}, None
+        except InvalidPhoneNumberError:
+            return {CONF_TEST_RECIPIENT: "invalid_phone_number"}, None
+        except NumberBlockedError:
+            return {CONF_TEST_RECIPIENT: "number_blocked"}, None
+        except InvitationPendingError:
+            # The gateway checked key and hash before it looked at the invitation.
+            return {}, "invitation_pending"
+        except GatewayError as err:
+            LOGGER.debug("Test SMS failed: %s", err)
+            return {"base": "cannot_connect"}, None
+        return {}, "invited" if result.delivery is Delivery.INVITED else "sent"

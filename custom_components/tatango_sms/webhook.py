@@ -1,0 +1,139 @@
+"""The webhook the gateway posts incoming SMS (MO) to."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from aiohttp import hdrs, web
+
+from homeassistant.components import webhook
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_CONTENT,
+    ATTR_KEYWORD,
+    ATTR_SENDER,
+    CONF_CLOUDHOOK,
+    DOMAIN,
+    EVENT_RECEIVED,
+    LOGGER,
+    signal_received,
+)
+from .data import TatangoConfigEntry
+from .mo import MAX_BODY_BYTES, MOError, keyword, parse_mo
+
+
+class CloudhookUnavailable(Exception):
+    """Home Assistant Cloud cannot provide the cloudhook now."""
+
+
+# Home Assistant Cloud is imported only where it is loaded: importing it pulls in
+# alexa, google_assistant and camera, whose requirements a minimal install lacks.
+
+
+@callback
+def async_cloud_active(hass: HomeAssistant) -> bool:
+    """Return whether Home Assistant Cloud is loaded with an active subscription."""
+    if "cloud" not in hass.config.components:
+        return False
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    return cloud.async_active_subscription(hass)
+
+
+async def async_webhook_url(hass: HomeAssistant, webhook_id: str, cloudhook: bool) -> str:
+    """Return the URL to paste into Tatango's provider control panel.
+
+    Raises NoURLAvailableError when Home Assistant has no URL, and
+    CloudhookUnavailable when the entry's cloudhook cannot be had.
+    """
+    if not cloudhook:
+        return webhook.async_generate_url(hass, webhook_id)
+    if "cloud" not in hass.config.components:
+        raise CloudhookUnavailable
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    try:
+        return await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+    except (cloud.CloudNotAvailable, cloud.CloudNotConnected) as err:
+        raise CloudhookUnavailable from err
+
+
+@callback
+def async_register_webhook(hass: HomeAssistant, entry: TatangoConfigEntry) -> None:
+    """Register the entry's webhook and unregister it when the entry unloads."""
+    webhook_id: str = entry.data[CONF_WEBHOOK_ID]
+
+    async def handle(
+        hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        return await async_handle_incoming_sms(hass, entry, request)
+
+    webhook.async_register(
+        hass,
+        DOMAIN,
+        entry.title,
+        webhook_id,
+        handle,
+        local_only=False,
+        allowed_methods=[hdrs.METH_POST],
+    )
+    entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
+
+
+async def async_delete_cloudhook(hass: HomeAssistant, entry: TatangoConfigEntry) -> None:
+    """Delete the entry's cloudhook, if it has one."""
+    if not entry.data.get(CONF_CLOUDHOOK) or "cloud" not in hass.config.components:
+        return
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    try:
+        await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
+    except cloud.CloudNotAvailable:
+        LOGGER.debug("Home Assistant Cloud is not available to delete the cloudhook")
+
+
+def _declared_length(request: web.Request) -> int:
+    try:
+        return int(request.headers.get(hdrs.CONTENT_LENGTH, 0))
+    except ValueError:
+        return 0
+
+
+async def async_handle_incoming_sms(
+    hass: HomeAssistant, entry: TatangoConfigEntry, request: web.Request
+) -> web.Response:
+    """Fire an event for one incoming SMS, or refuse the post."""
+    stats = entry.runtime_data.webhook_stats
+    if _declared_length(request) > MAX_BODY_BYTES:
+        stats.too_large += 1
+        return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    try:
+        body = await request.text()
+    except (UnicodeDecodeError, LookupError):
+        stats.rejected += 1
+        LOGGER.debug("Rejected an incoming SMS: body is not text in its declared charset")
+        return web.Response(status=HTTPStatus.BAD_REQUEST)
+    try:
+        message = parse_mo(body)
+    except MOError as err:
+        if err.reason == "body_too_large":
+            stats.too_large += 1
+            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        stats.rejected += 1
+        LOGGER.debug("Rejected an incoming SMS: %s", err.reason)
+        return web.Response(status=HTTPStatus.BAD_REQUEST)
+
+    stats.received += 1
+    data = {
+        ATTR_SENDER: message.sender,
+        ATTR_CONTENT: message.content,
+        ATTR_KEYWORD: keyword(message.content),
+        ATTR_CONFIG_ENTRY_ID: entry.entry_id,
+    }
+    hass.bus.async_fire(EVENT_RECEIVED, data)
+    async_dispatcher_send(hass, signal_received(entry.entry_id), data)
+    return web.Response(status=HTTPStatus.OK)
