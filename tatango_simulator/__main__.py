@@ -24,8 +24,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8124, help="port (0: any free one)")
     parser.add_argument("--key", required=True, help="the gateway key to accept")
-    parser.add_argument("--password", required=True, help="the password the hash covers")
-    parser.add_argument("--mo-url", help="where to POST MOs (the Home Assistant webhook)")
+    parser.add_argument(
+        "--password", required=True, help="the password the hash covers"
+    )
+    parser.add_argument(
+        "--mo-url", help="where to POST MOs (the Home Assistant webhook)"
+    )
     return parser.parse_args(argv)
 
 
@@ -41,7 +45,10 @@ async def serve(args: argparse.Namespace) -> None:
     print(f"Tatango gateway simulator listening on {sim.base_url}", flush=True)
     print(f"  messages URL: {sim.messages_url}", flush=True)
     print(f"  control API:  {sim.base_url}/control/state", flush=True)
-    print(f"  MO URL:       {sim.mo_url or '(none; POST /control/mo_url to set)'}", flush=True)
+    print(
+        f"  MO URL:       {sim.mo_url or '(none; POST /control/mo_url to set)'}",
+        flush=True,
+    )
     try:
         await stop.wait()
     finally:

@@ -168,7 +168,9 @@ class GatewaySimulator:
         """Have the phone block the gateway: sends get 403."""
         self.state.block(number)
 
-    def force_status(self, status: int, count: int = 1, number: str | None = None) -> None:
+    def force_status(
+        self, status: int, count: int = 1, number: str | None = None
+    ) -> None:
         """Answer status to the next count sends (to number, if given)."""
         self.state.force_status(status, count, number)
 
@@ -224,7 +226,9 @@ class GatewaySimulator:
     async def _handle_messages(self, request: web.Request) -> web.StreamResponse:
         """Answer ``POST /messages``; see ``GatewayState`` for the rules."""
         form = await request.post()
-        pairs = [(name, value) for name, value in form.items() if isinstance(value, str)]
+        pairs = [
+            (name, value) for name, value in form.items() if isinstance(value, str)
+        ]
         status = self.state.handle_send(pairs)
         await self._delay(self.state.latency)
         if status is None:
@@ -375,7 +379,9 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _get[T](body: dict[str, Any], name: str, kind: type[T], default: T | None = None) -> T:
+def _get[T](
+    body: dict[str, Any], name: str, kind: type[T], default: T | None = None
+) -> T:
     """Return body[name] checked against kind, or default if given and absent.
 
     A bool is not accepted as a number; an int is accepted as a float.

@@ -16,10 +16,8 @@ import hmac
 import re
 from typing import Any, Final
 
-FIELDS: Final = ("key", "recipient", "message", "hash")
-"""The form fields of a send, in the documented order."""
-
 _NUMBER_RE: Final = re.compile(r"[2-9][0-9]{2}[2-9][0-9]{6}")
+
 
 def gateway_hash(password: str, message: str) -> str:
     """Return lower-case hex MD5 of the UTF-8 bytes of password followed by message."""
@@ -206,14 +204,17 @@ class GatewayState:
 
     # Faults
 
-    def force_status(self, status: int, count: int = 1, number: str | None = None) -> None:
+    def force_status(
+        self, status: int, count: int = 1, number: str | None = None
+    ) -> None:
         """Answer status to the next count requests (to number, if given).
 
-        A later call for the same scope replaces the earlier one; count 0
-        cancels it.
+        The status must be 200-599 (an informational status is not an
+        answer). A later call for the same scope replaces the earlier one;
+        count 0 cancels it.
         """
-        if not 100 <= status <= 599:
-            raise ValueError(f"not an HTTP status: {status}")
+        if not 200 <= status <= 599:
+            raise ValueError(f"status must be from 200 to 599, not {status}")
         if count < 0:
             raise ValueError("count must not be negative")
         forced = _Forced(status, count) if count else None
@@ -369,7 +370,9 @@ class GatewayState:
             "queue_down": self.queue_down,
             "drops_pending": self.drops_pending,
             "forced": self.forced(),
-            "numbers": {number: phone.as_json() for number, phone in self.phones.items()},
+            "numbers": {
+                number: phone.as_json() for number, phone in self.phones.items()
+            },
             "requests": [request.as_json() for request in self.requests],
         }
 

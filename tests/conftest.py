@@ -7,12 +7,16 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+
 # Importing the integration at module level makes the test package put this
 # repository's custom_components first (see home-assistant-notes.md).
 from custom_components.tatango_sms.const import DOMAIN
 from tatango_simulator import GatewaySimulator
 
 from .const import TEST_KEY, TEST_PASSWORD
+from .helpers import INTERNAL_URL, CloudStub
 
 __all__ = ["DOMAIN"]
 
@@ -38,3 +42,18 @@ async def http_session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSess
     """Return a plain aiohttp session for talking to local servers."""
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture
+async def ha_url(hass: HomeAssistant) -> str:
+    """Give Home Assistant an internal URL, so webhooks have an address."""
+    await async_process_ha_core_config(hass, {"internal_url": INTERNAL_URL})
+    return INTERNAL_URL
+
+
+@pytest.fixture
+def cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> CloudStub:
+    """Stand in for a loaded Home Assistant Cloud with an active subscription."""
+    stub = CloudStub()
+    stub.install(hass, monkeypatch)
+    return stub

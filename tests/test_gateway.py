@@ -32,7 +32,9 @@ OTHER_NUMBER = "3125550199"
 
 # Hex digests computed outside Python (md5sum and openssl md5 over the UTF-8 bytes).
 HASH_VECTORS = [
-    pytest.param(TEST_PASSWORD, "hello", "c63d1123ec7a75e67feed764d0bbc5d1", id="ascii"),
+    pytest.param(
+        TEST_PASSWORD, "hello", "c63d1123ec7a75e67feed764d0bbc5d1", id="ascii"
+    ),
     pytest.param(
         TEST_PASSWORD,
         "Caf\u00e9, ma\u00f1ana",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 import os
 from pathlib import Path
@@ -15,11 +15,9 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from defusedxml import ElementTree
+from defusedxml import ElementTree  # type: ignore[import-untyped]
 import pytest
 
-# Imported at module level so Home Assistant's test package finds this repository's integration.
-from custom_components.tatango_sms import DOMAIN  # noqa: F401
 from tatango_simulator import (
     GatewaySimulator,
     NumberStatus,
@@ -85,7 +83,9 @@ async def control(
     if path == "state":
         request = session.get(url)
     elif raw is not None:
-        request = session.post(url, data=raw, headers={"Content-Type": "application/json"})
+        request = session.post(
+            url, data=raw, headers={"Content-Type": "application/json"}
+        )
     else:
         request = session.post(url, json=body if body is not None else {})
     async with request as response:
@@ -258,7 +258,11 @@ async def test_requests_are_recorded(
         ("message", "Caf\u00e9"),
         ("hash", gateway_hash(TEST_PASSWORD, "Caf\u00e9")),
     )
-    assert (first.key, first.recipient, first.message) == (TEST_KEY, NUMBER, "Caf\u00e9")
+    assert (first.key, first.recipient, first.message) == (
+        TEST_KEY,
+        NUMBER,
+        "Caf\u00e9",
+    )
     assert first.hash == gateway_hash(TEST_PASSWORD, "Caf\u00e9")
     assert first.status == 202
     assert not first.dropped
@@ -455,8 +459,9 @@ async def test_start_twice_and_urls(socket_enabled: None) -> None:
     with pytest.raises(RuntimeError):
         _ = sim.base_url
     await sim.start(host="127.0.0.1", port=0)
+    port = sim.port
     try:
-        assert sim.port > 0
+        assert port > 0
         assert sim.base_url == f"http://127.0.0.1:{sim.port}"
         assert sim.messages_url == f"http://127.0.0.1:{sim.port}/messages"
         with pytest.raises(RuntimeError):
@@ -464,7 +469,7 @@ async def test_start_twice_and_urls(socket_enabled: None) -> None:
     finally:
         await sim.stop()
     with socket.socket() as sock:
-        assert sock.connect_ex(("127.0.0.1", sim.port)) != 0
+        assert sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 # MO
@@ -525,6 +530,11 @@ async def test_post_mo(simulator: GatewaySimulator, webhook: Webhook) -> None:
     simulator.mo_url = webhook.url
     webhook.status = 202
 
+    expected = (
+        b'<?xml version="1.0"?>\n<message>\n  <sender>2065550123</sender>\n'
+        b"  <content><![CDATA[STATUS please]]></content>\n</message>"
+    )
+
     status = await simulator.post_mo(NUMBER, "STATUS please")
 
     assert status == 202
@@ -532,14 +542,15 @@ async def test_post_mo(simulator: GatewaySimulator, webhook: Webhook) -> None:
         (
             "POST",
             "text/xml",
-            (
-                '<?xml version="1.0"?>\n<message>\n  <sender>2065550123</sender>\n'
-                "  <content><![CDATA[STATUS please]]></content>\n</message>"
-            ).encode(),
+            expected,
         )
     ]
     (entry,) = simulator.state.phones[NUMBER].conversation
-    assert (entry.direction, entry.text, entry.webhook_status) == ("mo", "STATUS please", 202)
+    assert (entry.direction, entry.text, entry.webhook_status) == (
+        "mo",
+        "STATUS please",
+        202,
+    )
     assert simulator.delivered(NUMBER) == []
 
 
@@ -626,7 +637,9 @@ async def test_control_opt_in_and_block(
     """The phone's answers can be given over HTTP."""
     await send(http_session, simulator, NUMBER, "first")
 
-    status, answer = await control(http_session, simulator, "opt_in", {"number": NUMBER})
+    status, answer = await control(
+        http_session, simulator, "opt_in", {"number": NUMBER}
+    )
 
     assert status == 200
     assert answer["number"] == NUMBER
@@ -661,7 +674,9 @@ async def test_control_faults(
     await control(http_session, simulator, "queue", {"down": False})
     assert await send(http_session, simulator, OTHER, "a") == 202
 
-    status, faults = await control(http_session, simulator, "latency", {"seconds": 0.25})
+    status, faults = await control(
+        http_session, simulator, "latency", {"seconds": 0.25}
+    )
     assert faults["latency"] == 0.25
     start = time.monotonic()
     await send(http_session, simulator, OTHER, "a")
@@ -694,7 +709,9 @@ async def test_control_mo(
     )
     assert (status, answer) == (409, {"error": "no MO URL configured"})
 
-    status, faults = await control(http_session, simulator, "mo_url", {"url": webhook.url})
+    status, faults = await control(
+        http_session, simulator, "mo_url", {"url": webhook.url}
+    )
     assert (status, faults["mo_url"]) == (200, webhook.url)
     webhook.status = 202
 
@@ -774,7 +791,7 @@ async def test_control_rejects_bad_input(
 
 
 async def test_command_line(socket_enabled: None) -> None:
-    """python -m tatango_simulator serves the gateway and says where."""
+    """Run standalone, the simulator serves the gateway and says where."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -792,7 +809,9 @@ async def test_command_line(socket_enabled: None) -> None:
     try:
         assert process.stdout is not None
         line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
-        assert line.startswith("Tatango gateway simulator listening on http://127.0.0.1:")
+        assert line.startswith(
+            "Tatango gateway simulator listening on http://127.0.0.1:"
+        )
         base_url = line.rsplit(" ", 1)[1].strip()
         async with aiohttp.ClientSession() as session:
             async with session.post(f"{base_url}/messages", data=form()) as response:

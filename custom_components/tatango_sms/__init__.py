@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_PASSWORD, CONF_URL, Platform
+from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
+from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_URL, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, discovery
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_KEY, DOMAIN
+from .blocked import BlockedNumbers
+from .const import ATTR_CONFIG_ENTRY_ID, CONF_KEY, DATA_HASS_CONFIG, DOMAIN
 from .data import TatangoConfigEntry, TatangoData
 from .gateway import TatangoGateway
+from .sender import SmsSender
+from .services import async_setup_services
 from .webhook import async_delete_cloudhook, async_register_webhook
 
-PLATFORMS: list[Platform] = [Platform.EVENT]
+PLATFORMS: list[Platform] = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions, and keep the configuration for the legacy notify service."""
+    hass.data[DATA_HASS_CONFIG] = config
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> bool:
@@ -25,23 +37,47 @@ async def async_setup_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> b
         entry.data[CONF_PASSWORD],
         entry.data[CONF_URL],
     )
-    entry.runtime_data = TatangoData(gateway)
+    blocked = BlockedNumbers(hass, entry.entry_id)
+    await blocked.async_load(entry.title)
+    entry.runtime_data = TatangoData(
+        gateway, blocked, SmsSender(hass, entry, gateway, blocked)
+    )
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # alert: and YAML notify groups can only call legacy notify services.
+    entry.async_create_task(
+        hass,
+        discovery.async_load_platform(
+            hass,
+            Platform.NOTIFY,
+            DOMAIN,
+            {CONF_NAME: entry.title, ATTR_CONFIG_ENTRY_ID: entry.entry_id},
+            hass.data[DATA_HASS_CONFIG],
+        ),
+    )
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True
 
 
-async def _async_update_listener(hass: HomeAssistant, entry: TatangoConfigEntry) -> None:
+async def _async_update_listener(
+    hass: HomeAssistant, entry: TatangoConfigEntry
+) -> None:
     """Reload the entry when its data, options or recipients change."""
     await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> bool:
     """Unload a config entry."""
+    if (service := entry.runtime_data.legacy_notify) is not None:
+        await service.async_unregister_services()
+        # Forget it in the notify component, or a notify reload would revive it.
+        services = hass.data.get(f"{NOTIFY_DOMAIN}_services", {}).get(DOMAIN, [])
+        if service in services:
+            services.remove(service)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> None:
-    """Delete the cloudhook of a removed entry."""
+    """Delete the cloudhook and the saved blocks of a removed entry."""
     await async_delete_cloudhook(hass, entry)
+    await BlockedNumbers(hass, entry.entry_id).async_remove()

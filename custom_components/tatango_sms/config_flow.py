@@ -9,24 +9,45 @@ from typing import Any
 import voluptuous as vol
 
 from homeassistant.components import webhook
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
-from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentry,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
 from .const import (
+    CONF_ACCEPT_UNKNOWN_SENDERS,
     CONF_CLOUDHOOK,
     CONF_KEY,
+    CONF_LONG_MESSAGES,
     CONF_NEW_WEBHOOK_URL,
+    CONF_PHONE_NUMBER,
     CONF_TEST_RECIPIENT,
+    DEFAULT_ACCEPT_UNKNOWN_SENDERS,
+    DEFAULT_LONG_MESSAGES,
     DEFAULT_TITLE,
     DOMAIN,
     LOGGER,
+    LONG_MESSAGES_SEND,
+    LONG_MESSAGES_SPLIT,
+    LONG_MESSAGES_TRUNCATE,
+    SUBENTRY_TYPE_RECIPIENT,
     TEST_MESSAGE,
 )
 from .gateway import (
@@ -61,6 +82,20 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a Tatango gateway account."""
 
     VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> TatangoOptionsFlow:
+        """Return the options flow."""
+        return TatangoOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the subentry types: saved recipients."""
+        return {SUBENTRY_TYPE_RECIPIENT: RecipientSubentryFlow}
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -176,7 +211,12 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                     key, password, url, user_input
                 )
             if not errors:
-                data = {**entry.data, CONF_KEY: key, CONF_PASSWORD: password, CONF_URL: url}
+                data = {
+                    **entry.data,
+                    CONF_KEY: key,
+                    CONF_PASSWORD: password,
+                    CONF_URL: url,
+                }
                 if user_input.get(CONF_NEW_WEBHOOK_URL):
                     await async_delete_cloudhook(self.hass, entry)
                     data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
@@ -269,3 +309,112 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             LOGGER.debug("Test SMS failed: %s", err)
             return {"base": "cannot_connect"}, None
         return {}, "invited" if result.delivery is Delivery.INVITED else "sent"
+
+
+class TatangoOptionsFlow(OptionsFlow):
+    """Long-message policy and who may send SMS to Home Assistant."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and save the options."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        options = self.config_entry.options
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        CONF_LONG_MESSAGES,
+                        default=options.get(CONF_LONG_MESSAGES, DEFAULT_LONG_MESSAGES),
+                    ): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[
+                                LONG_MESSAGES_SPLIT,
+                                LONG_MESSAGES_TRUNCATE,
+                                LONG_MESSAGES_SEND,
+                            ],
+                            mode=SelectSelectorMode.LIST,
+                            translation_key=CONF_LONG_MESSAGES,
+                        )
+                    ),
+                    vol.Required(
+                        CONF_ACCEPT_UNKNOWN_SENDERS,
+                        default=options.get(
+                            CONF_ACCEPT_UNKNOWN_SENDERS, DEFAULT_ACCEPT_UNKNOWN_SENDERS
+                        ),
+                    ): bool,
+                }
+            ),
+        )
+
+
+class RecipientSubentryFlow(ConfigSubentryFlow):
+    """Add or change a saved recipient."""
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Add a recipient."""
+        return await self._async_recipient_form("user", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a recipient's name or number."""
+        return await self._async_recipient_form("reconfigure", user_input)
+
+    async def _async_recipient_form(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> SubentryFlowResult:
+        errors: dict[str, str] = {}
+        current = self._get_reconfigure_subentry() if step_id == "reconfigure" else None
+        if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            try:
+                number = normalize_phone_number(user_input[CONF_PHONE_NUMBER])
+            except InvalidPhoneNumber:
+                errors[CONF_PHONE_NUMBER] = "invalid_phone_number"
+            else:
+                errors = self._duplicate_errors(name, number, current)
+            if not errors:
+                data = {CONF_NAME: name, CONF_PHONE_NUMBER: number}
+                if current is None:
+                    return self.async_create_entry(
+                        title=name, data=data, unique_id=number
+                    )
+                return self.async_update_and_abort(
+                    self._get_entry(),
+                    current,
+                    title=name,
+                    data=data,
+                    unique_id=number,
+                )
+        suggested = dict(current.data) if current else {}
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_NAME): str,
+                        vol.Required(CONF_PHONE_NUMBER): PHONE_SELECTOR,
+                    }
+                ),
+                {**suggested, **(user_input or {})},
+            ),
+            errors=errors,
+        )
+
+    def _duplicate_errors(
+        self, name: str, number: str, current: ConfigSubentry | None
+    ) -> dict[str, str]:
+        """Return errors when another recipient has this number or name."""
+        for subentry in self._get_entry().subentries.values():
+            if current is not None and subentry.subentry_id == current.subentry_id:
+                continue
+            if subentry.data.get(CONF_PHONE_NUMBER) == number:
+                return {CONF_PHONE_NUMBER: "already_configured"}
+            if subentry.title.casefold() == name.casefold():
+                return {CONF_NAME: "name_taken"}
+        return {}

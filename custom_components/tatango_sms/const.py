@@ -29,4 +29,31 @@ def signal_received(entry_id: str) -> str:
     """Return the dispatcher signal for SMS received by one entry."""
     return f"{DOMAIN}_received_{entry_id}"
 
+
 CONF_KEY: Final = "key"
+
+SUBENTRY_TYPE_RECIPIENT: Final = "recipient"
+CONF_PHONE_NUMBER: Final = "phone_number"
+
+CONF_LONG_MESSAGES: Final = "long_messages"
+LONG_MESSAGES_SPLIT: Final = "split"
+LONG_MESSAGES_TRUNCATE: Final = "truncate"
+LONG_MESSAGES_SEND: Final = "send"
+DEFAULT_LONG_MESSAGES: Final = LONG_MESSAGES_SPLIT
+
+CONF_ACCEPT_UNKNOWN_SENDERS: Final = "accept_unknown_senders"
+DEFAULT_ACCEPT_UNKNOWN_SENDERS: Final = True
+
+ATTR_RECIPIENT: Final = "recipient"
+ATTR_RECIPIENTS: Final = "recipients"
+ATTR_MESSAGE: Final = "message"
+
+SERVICE_SEND_MESSAGE: Final = "send_message"
+
+MAX_CONCURRENT_SENDS: Final = 4
+DATA_HASS_CONFIG: Final = f"{DOMAIN}_hass_config"
+
+
+def signal_status(entry_id: str) -> str:
+    """Return the dispatcher signal for opt-in status changes of one entry."""
+    return f"{DOMAIN}_status_{entry_id}"

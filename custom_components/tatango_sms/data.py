@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 
+from .blocked import BlockedNumbers
 from .gateway import TatangoGateway
+
+if TYPE_CHECKING:
+    from .notify import TatangoLegacyNotifyService
+    from .sender import SmsSender
 
 
 @dataclass(slots=True)
@@ -16,6 +22,7 @@ class WebhookStats:
     received: int = 0
     rejected: int = 0
     too_large: int = 0
+    unknown_senders_ignored: int = 0
 
 
 @dataclass(slots=True)
@@ -23,7 +30,10 @@ class TatangoData:
     """What a loaded entry shares between its platforms, webhook and actions."""
 
     gateway: TatangoGateway
+    blocked: BlockedNumbers
+    sender: SmsSender
     webhook_stats: WebhookStats = field(default_factory=WebhookStats)
+    legacy_notify: TatangoLegacyNotifyService | None = None
 
 
 type TatangoConfigEntry = ConfigEntry[TatangoData]

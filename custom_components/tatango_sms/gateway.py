@@ -15,6 +15,7 @@ import aiohttp
 
 DEFAULT_URL = "http://gateway.tatango.com/messages"
 DEFAULT_TIMEOUT = 15.0
+CONNECT_TIMEOUT = 5.0
 
 
 def message_hash(password: str, message: str) -> str:
@@ -151,7 +152,9 @@ class TatangoGateway:
         self._key = key
         self._password = password
         self.url = url
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = aiohttp.ClientTimeout(
+            total=timeout, sock_connect=min(timeout, CONNECT_TIMEOUT)
+        )
 
     def build_form(self, recipient: str, message: str) -> dict[str, str]:
         """Return the form fields for one message, hashed over exactly that message."""
@@ -171,6 +174,10 @@ class TatangoGateway:
             ) as response:
                 status = response.status
                 await response.read()
+        except aiohttp.ConnectionTimeoutError as err:
+            raise GatewayConnectionError(
+                "timed out connecting to the gateway", request_sent=False
+            ) from err
         except TimeoutError as err:
             raise GatewayTimeoutError("no answer from the gateway in time") from err
         except aiohttp.ClientConnectorError as err:

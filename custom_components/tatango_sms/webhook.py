@@ -15,8 +15,11 @@ from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_CONTENT,
     ATTR_KEYWORD,
+    ATTR_RECIPIENT,
     ATTR_SENDER,
+    CONF_ACCEPT_UNKNOWN_SENDERS,
     CONF_CLOUDHOOK,
+    DEFAULT_ACCEPT_UNKNOWN_SENDERS,
     DOMAIN,
     EVENT_RECEIVED,
     LOGGER,
@@ -44,7 +47,9 @@ def async_cloud_active(hass: HomeAssistant) -> bool:
     return cloud.async_active_subscription(hass)
 
 
-async def async_webhook_url(hass: HomeAssistant, webhook_id: str, cloudhook: bool) -> str:
+async def async_webhook_url(
+    hass: HomeAssistant, webhook_id: str, cloudhook: bool
+) -> str:
     """Return the URL to paste into Tatango's provider control panel.
 
     Raises NoURLAvailableError when Home Assistant has no URL, and
@@ -84,7 +89,9 @@ def async_register_webhook(hass: HomeAssistant, entry: TatangoConfigEntry) -> No
     entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
 
 
-async def async_delete_cloudhook(hass: HomeAssistant, entry: TatangoConfigEntry) -> None:
+async def async_delete_cloudhook(
+    hass: HomeAssistant, entry: TatangoConfigEntry
+) -> None:
     """Delete the entry's cloudhook, if it has one."""
     if not entry.data.get(CONF_CLOUDHOOK) or "cloud" not in hass.config.components:
         return
@@ -115,7 +122,9 @@ async def async_handle_incoming_sms(
         body = await request.text()
     except (UnicodeDecodeError, LookupError):
         stats.rejected += 1
-        LOGGER.debug("Rejected an incoming SMS: body is not text in its declared charset")
+        LOGGER.debug(
+            "Rejected an incoming SMS: body is not text in its declared charset"
+        )
         return web.Response(status=HTTPStatus.BAD_REQUEST)
     try:
         message = parse_mo(body)
@@ -127,9 +136,18 @@ async def async_handle_incoming_sms(
         LOGGER.debug("Rejected an incoming SMS: %s", err.reason)
         return web.Response(status=HTTPStatus.BAD_REQUEST)
 
+    recipient = entry.runtime_data.sender.name_for(message.sender)
+    if recipient is None and not entry.options.get(
+        CONF_ACCEPT_UNKNOWN_SENDERS, DEFAULT_ACCEPT_UNKNOWN_SENDERS
+    ):
+        stats.unknown_senders_ignored += 1
+        LOGGER.debug("Ignored an SMS from a sender that is not a saved recipient")
+        return web.Response(status=HTTPStatus.OK)
+
     stats.received += 1
     data = {
         ATTR_SENDER: message.sender,
+        ATTR_RECIPIENT: recipient,
         ATTR_CONTENT: message.content,
         ATTR_KEYWORD: keyword(message.content),
         ATTR_CONFIG_ENTRY_ID: entry.entry_id,

@@ -1,0 +1,69 @@
+"""Opt-in status sensor per saved recipient."""
+
+from __future__ import annotations
+
+from homeassistant.components.sensor import RestoreSensor, SensorDeviceClass
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import SUBENTRY_TYPE_RECIPIENT, signal_status
+from .data import TatangoConfigEntry
+from .entity import TatangoRecipientEntity
+from .sender import OptInStatus
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TatangoConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up one opt-in status sensor per saved recipient."""
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type == SUBENTRY_TYPE_RECIPIENT:
+            async_add_entities(
+                [OptInStatusSensor(entry, subentry)],
+                config_subentry_id=subentry.subentry_id,
+            )
+
+
+class OptInStatusSensor(TatangoRecipientEntity, RestoreSensor):
+    """What the gateway last said about the recipient's opt-in."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = [status.value for status in OptInStatus]
+
+    def __init__(self, entry: TatangoConfigEntry, subentry: ConfigSubentry) -> None:
+        """Initialize the sensor."""
+        super().__init__(entry, subentry, "opt_in_status")
+        self._entry_id = entry.entry_id
+        self._sender = entry.runtime_data.sender
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last status and follow the gateway's answers."""
+        await super().async_added_to_hass()
+        number = self.recipient.number
+        status = self._sender.status_of(number)
+        if status is OptInStatus.UNKNOWN and (
+            last := await self.async_get_last_sensor_data()
+        ):
+            if last.native_value in self._attr_options and (
+                last.native_value != OptInStatus.BLOCKED
+            ):
+                status = OptInStatus(str(last.native_value))
+                self._sender.statuses.setdefault(number, status)
+        self._attr_native_value = status
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_status(self._entry_id), self._async_status_changed
+            )
+        )
+
+    @callback
+    def _async_status_changed(self, number: str) -> None:
+        if number == self.recipient.number:
+            self._attr_native_value = self._sender.status_of(number)
+            self.async_write_ha_state()

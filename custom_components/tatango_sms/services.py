@@ -1,0 +1,80 @@
+"""The tatango_sms.send_message action."""
+
+from __future__ import annotations
+
+import voluptuous as vol
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_MESSAGE,
+    ATTR_RECIPIENTS,
+    DOMAIN,
+    SERVICE_SEND_MESSAGE,
+)
+from .data import TatangoConfigEntry
+
+SEND_MESSAGE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_MESSAGE): cv.string,
+        vol.Optional(ATTR_RECIPIENTS): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+    }
+)
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        _async_send_message,
+        schema=SEND_MESSAGE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+
+
+def _loaded_entry(hass: HomeAssistant, entry_id: str | None) -> TatangoConfigEntry:
+    """Return the entry the call names, or the only one when it names none."""
+    if entry_id is None:
+        entries = hass.config_entries.async_entries(DOMAIN)
+        if len(entries) != 1:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="config_entry_required"
+            )
+        entry: TatangoConfigEntry | None = entries[0]
+    else:
+        entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_entry",
+            translation_placeholders={"config_entry_id": str(entry_id)},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"title": entry.title},
+        )
+    return entry
+
+
+async def _async_send_message(call: ServiceCall) -> ServiceResponse:
+    """Send an SMS to numbers and saved recipients."""
+    entry = _loaded_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    sender = entry.runtime_data.sender
+    recipients = sender.resolve(call.data.get(ATTR_RECIPIENTS, []))
+    outcomes = await sender.async_send(call.data[ATTR_MESSAGE], recipients)
+    return {"recipients": [outcome.as_response() for outcome in outcomes]}

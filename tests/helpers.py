@@ -1,0 +1,173 @@
+"""Helpers shared by the config flow, setup, webhook, event and diagnostics tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from hashlib import sha256
+import logging
+import secrets
+import sys
+from types import ModuleType
+from typing import Any, Final
+
+import pytest
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+
+from custom_components.tatango_sms.const import CONF_CLOUDHOOK, CONF_KEY, DOMAIN
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .const import TEST_KEY, TEST_PASSWORD
+
+INTERNAL_URL: Final = "http://example.local:8123"
+TEST_NUMBER: Final = "2065550123"
+"""A valid 10-digit number, as the gateway expects it."""
+TEST_NUMBER_AS_TYPED: Final = "+1 (206) 555-0123"
+"""The same number as a user may type it."""
+OTHER_KEY: Final = "other-gateway-key"
+OTHER_PASSWORD: Final = "other-s3cret"
+CLOSED_PORT_URL: Final = "http://127.0.0.1:1/messages"
+"""A gateway URL on loopback where nothing listens: connection refused."""
+OUR_LOGGER: Final = "custom_components.tatango_sms"
+
+
+def unique_id_for(key: str) -> str:
+    """Return the unique id an entry for this key gets: the key's SHA-256 digest."""
+    return sha256(key.encode()).hexdigest()
+
+
+def webhook_path(webhook_id: str) -> str:
+    """Return the path Home Assistant serves a webhook on."""
+    return webhook.async_generate_path(webhook_id)
+
+
+def make_entry(
+    url: str,
+    *,
+    key: str = TEST_KEY,
+    password: str = TEST_PASSWORD,
+    webhook_id: str | None = None,
+    cloudhook: bool = False,
+    title: str = "Tatango SMS",
+    entry_id: str | None = None,
+) -> MockConfigEntry:
+    """Return a config entry as the config flow creates it (not yet added to hass)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=title,
+        unique_id=unique_id_for(key),
+        entry_id=entry_id,
+        data={
+            CONF_KEY: key,
+            CONF_PASSWORD: password,
+            CONF_URL: url,
+            CONF_WEBHOOK_ID: webhook_id or webhook.async_generate_id(),
+            CONF_CLOUDHOOK: cloudhook,
+        },
+    )
+
+
+async def async_add_and_set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add an entry to hass and set it up; fail unless it loads."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+# Home Assistant Cloud stand-in
+
+
+class CloudNotAvailable(HomeAssistantError):
+    """Mirror of homeassistant.components.cloud.CloudNotAvailable."""
+
+
+class CloudNotConnected(CloudNotAvailable):
+    """Mirror of homeassistant.components.cloud.CloudNotConnected."""
+
+
+class CloudStub:
+    """A stand-in for Home Assistant Cloud: the real one cannot be imported here.
+
+    It keeps cloudhooks the way the real one does: one per webhook id, at a
+    random URL that does not reveal the webhook id.
+    """
+
+    def __init__(self) -> None:
+        """Start as a connected cloud with an active subscription."""
+        self.subscribed = True
+        self.connected = True
+        self.available = True
+        self.cloudhooks: dict[str, str] = {}
+        self.deleted: list[str] = []
+        self.module = ModuleType("homeassistant.components.cloud")
+        self.module.CloudNotAvailable = CloudNotAvailable  # type: ignore[attr-defined]
+        self.module.CloudNotConnected = CloudNotConnected  # type: ignore[attr-defined]
+        self.module.async_active_subscription = self._active_subscription  # type: ignore[attr-defined]
+        self.module.async_get_or_create_cloudhook = self._get_or_create  # type: ignore[attr-defined]
+        self.module.async_delete_cloudhook = self._delete  # type: ignore[attr-defined]
+
+    def install(self, hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Make `from homeassistant.components import cloud` return this stub, and mark cloud loaded."""
+        import homeassistant.components  # noqa: PLC0415
+
+        monkeypatch.setitem(sys.modules, "homeassistant.components.cloud", self.module)
+        monkeypatch.setattr(
+            homeassistant.components, "cloud", self.module, raising=False
+        )
+        hass.config.components.add("cloud")
+
+    def _active_subscription(self, hass: HomeAssistant) -> bool:
+        return self.subscribed
+
+    async def _get_or_create(self, hass: HomeAssistant, webhook_id: str) -> str:
+        if not self.connected:
+            raise CloudNotConnected
+        if webhook_id not in self.cloudhooks:
+            self.cloudhooks[webhook_id] = (
+                f"https://hooks.nabu.casa/{secrets.token_urlsafe(24)}"
+            )
+        return self.cloudhooks[webhook_id]
+
+    async def _delete(self, hass: HomeAssistant, webhook_id: str) -> None:
+        if not self.available:
+            raise CloudNotAvailable
+        self.deleted.append(webhook_id)
+        self.cloudhooks.pop(webhook_id, None)
+
+
+# Logs
+
+
+def leaked_secrets(
+    records: list[logging.LogRecord], secrets_: Mapping[str, str]
+) -> list[tuple[str, str, str]]:
+    """Return (secret name, logger, message) for every record that shows a secret.
+
+    Checked: every record of this integration's logger at any level, and every
+    record of any logger at INFO or above. Exception text counts as message.
+    """
+    formatter = logging.Formatter()
+    leaks = []
+    for record in records:
+        ours = record.name == OUR_LOGGER or record.name.startswith(f"{OUR_LOGGER}.")
+        if not ours and record.levelno < logging.INFO:
+            continue
+        text = record.getMessage()
+        if record.exc_info:
+            text += formatter.formatException(record.exc_info)
+        leaks.extend(
+            (name, record.name, text)
+            for name, value in secrets_.items()
+            if value and value in text
+        )
+    return leaks
+
+
+def entry_data(entry: Any) -> dict[str, Any]:
+    """Return a config entry's data as a plain dict."""
+    return dict(entry.data)
