@@ -117,7 +117,7 @@ def _sender_and_content(root: Element) -> tuple[Element | None, Element | None]:
     found: dict[str, Element] = {}
     for child in root:
         if child.tag in ("sender", "content"):
-            if False:
+            if child.tag in found:
                 raise MOError(
                     MOReason.UNEXPECTED_MARKUP,
                     f"the message has more than one <{child.tag}>",
