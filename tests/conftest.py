@@ -13,10 +13,11 @@ from homeassistant.core_config import async_process_ha_core_config
 # Importing the integration at module level makes the test package put this
 # repository's custom_components first (see home-assistant-notes.md).
 from custom_components.tatango_sms.const import DOMAIN
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from tatango_simulator import GatewaySimulator
 
 from .const import TEST_KEY, TEST_PASSWORD
-from .helpers import INTERNAL_URL, CloudStub
+from .helpers import INTERNAL_URL, CloudStub, async_add_and_set_up, make_entry
 
 __all__ = ["DOMAIN"]
 
@@ -57,3 +58,13 @@ def cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> CloudStub:
     stub = CloudStub()
     stub.install(hass, monkeypatch)
     return stub
+
+
+@pytest.fixture
+async def loaded_entry(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> MockConfigEntry:
+    """Return a loaded entry for the simulator's account, as the config flow makes it."""
+    entry = make_entry(simulator.messages_url)
+    await async_add_and_set_up(hass, entry)
+    return entry

@@ -168,6 +168,21 @@ def leaked_secrets(
     return leaks
 
 
-def entry_data(entry: Any) -> dict[str, Any]:
-    """Return a config entry's data as a plain dict."""
-    return dict(entry.data)
+# Incoming SMS
+
+
+def event_data(
+    entry_id: str,
+    sender: str,
+    content: str,
+    keyword: str,
+    recipient: str | None = None,
+) -> dict[str, Any]:
+    """Return exactly the data a `tatango_sms_received` event carries."""
+    return {
+        "sender": sender,
+        "content": content,
+        "keyword": keyword,
+        "recipient": recipient,
+        "config_entry_id": entry_id,
+    }

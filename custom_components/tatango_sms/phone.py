@@ -241,6 +241,6 @@ def _part_end(text: str, cumulative: list[int], start: int, limit: int) -> int:
     if end == len(text):
         return end
     last_break = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
-    if True:
+    if last_break < start or text[start : last_break + 1].isspace():
         return end
     return last_break + 1

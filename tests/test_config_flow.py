@@ -1,0 +1,779 @@
+"""Tests of the config flow: setup, reauthentication and reconfiguration.
+
+Credentials are checked against the gateway simulator over loopback; only
+Home Assistant Cloud is a stand-in (see helpers.CloudStub).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.tatango_sms.const import (
+    CONF_CLOUDHOOK,
+    CONF_KEY,
+    CONF_NEW_WEBHOOK_URL,
+    CONF_TEST_RECIPIENT,
+    DOMAIN,
+    EVENT_RECEIVED,
+    TEST_MESSAGE,
+)
+from custom_components.tatango_sms.gateway import DEFAULT_URL, message_hash
+from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from tatango_simulator import GatewaySimulator, NumberStatus
+
+from .const import TEST_KEY, TEST_PASSWORD
+from .helpers import (
+    CLOSED_PORT_URL,
+    INTERNAL_URL,
+    OTHER_KEY,
+    OTHER_PASSWORD,
+    TEST_NUMBER,
+    TEST_NUMBER_AS_TYPED,
+    CloudStub,
+    async_add_and_set_up,
+    make_entry,
+    unique_id_for,
+    webhook_path,
+)
+
+OTHER_NUMBER = "3125550199"
+
+
+async def start_user_flow(hass: HomeAssistant, *, advanced: bool = True) -> Any:
+    """Open the user step as the UI does, in advanced mode unless told otherwise."""
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
+    )
+
+
+def user_input(url: str, **changes: str) -> dict[str, str]:
+    """Return what a user types into the advanced user step."""
+    return {CONF_KEY: TEST_KEY, CONF_PASSWORD: TEST_PASSWORD, CONF_URL: url, **changes}
+
+
+@pytest.fixture
+def no_network_address() -> Iterator[None]:
+    """Make Home Assistant find no address but loopback, so it has no URL of its own."""
+    with patch(
+        "homeassistant.components.http.async_get_source_ip", return_value="127.0.0.1"
+    ):
+        yield
+
+
+def field_names(result: Any) -> list[str]:
+    """Return the names of the fields a form shows, in order."""
+    return [str(marker) for marker in result["data_schema"].schema]
+
+
+# The user step
+
+
+@pytest.mark.parametrize(
+    ("advanced", "fields"),
+    [
+        (True, [CONF_KEY, CONF_PASSWORD, CONF_URL, CONF_TEST_RECIPIENT]),
+        (False, [CONF_KEY, CONF_PASSWORD, CONF_TEST_RECIPIENT]),
+    ],
+    ids=["advanced", "basic"],
+)
+async def test_user_form_fields(
+    hass: HomeAssistant, advanced: bool, fields: list[str]
+) -> None:
+    """The form asks for key, masked password and test number; the URL only in advanced mode."""
+    result = await start_user_flow(hass, advanced=advanced)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    assert field_names(result) == fields
+    schema = {str(marker): value for marker, value in result["data_schema"].schema.items()}
+    assert schema[CONF_PASSWORD].config["type"] == "password"
+
+
+async def test_user_without_test_number_sends_nothing(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """Without a test number the entry is created, nothing is sent, and the webhook URL is shown."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(f"  {simulator.messages_url} ", key=f" {TEST_KEY} ")
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Tatango SMS"
+    assert result["description"] is None
+    webhook_id = result["data"][CONF_WEBHOOK_ID]
+    assert result["data"] == {
+        CONF_KEY: TEST_KEY,
+        CONF_PASSWORD: TEST_PASSWORD,
+        CONF_URL: simulator.messages_url,
+        CONF_WEBHOOK_ID: webhook_id,
+        CONF_CLOUDHOOK: False,
+    }
+    assert len(webhook_id) == 64
+    assert result["description_placeholders"] == {
+        "webhook_url": f"{ha_url}{webhook_path(webhook_id)}"
+    }
+    assert simulator.requests == []
+    entry = result["result"]
+    assert entry.unique_id == unique_id_for(TEST_KEY)
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_user_basic_mode_uses_the_public_gateway(
+    hass: HomeAssistant, ha_url: str
+) -> None:
+    """Outside advanced mode the entry talks to the gateway's documented URL."""
+    result = await start_user_flow(hass, advanced=False)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_KEY: TEST_KEY, CONF_PASSWORD: TEST_PASSWORD}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_URL] == DEFAULT_URL == "http://gateway.tatango.com/messages"
+
+
+@pytest.mark.parametrize(
+    ("prepare", "description", "status"),
+    [
+        (lambda sim: sim.opt_in(TEST_NUMBER), "sent", 200),
+        (lambda sim: None, "invited", 202),
+        (lambda sim: sim.force_status(409), "invitation_pending", 409),
+    ],
+    ids=["sent", "invited", "invitation-pending"],
+)
+async def test_user_test_sms_outcomes(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    ha_url: str,
+    prepare: Callable[[GatewaySimulator], None],
+    description: str,
+    status: int,
+) -> None:
+    """A test number gets one test SMS, and the result says what happened to it."""
+    prepare(simulator)
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        user_input(simulator.messages_url, test_recipient=TEST_NUMBER_AS_TYPED),
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["description"] == description
+    webhook_id = result["data"][CONF_WEBHOOK_ID]
+    assert result["description_placeholders"] == {
+        "webhook_url": f"{ha_url}{webhook_path(webhook_id)}"
+    }
+    assert CONF_TEST_RECIPIENT not in result["data"]
+    [request] = simulator.requests
+    assert request.status == status
+    assert request.form == {
+        "key": TEST_KEY,
+        "recipient": TEST_NUMBER,
+        "message": TEST_MESSAGE,
+        "hash": message_hash(TEST_PASSWORD, TEST_MESSAGE),
+    }
+
+
+async def test_user_invited_number_gets_the_test_sms_on_opt_in(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """An invited test number receives the held test SMS once the phone opts in."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url, test_recipient=TEST_NUMBER)
+    )
+    await hass.async_block_till_done()
+    assert result["description"] == "invited"
+    assert simulator.status_of(TEST_NUMBER) is NumberStatus.INVITED
+    assert simulator.delivered(TEST_NUMBER) == []
+
+    simulator.opt_in(TEST_NUMBER)
+
+    assert simulator.delivered(TEST_NUMBER) == [TEST_MESSAGE]
+
+
+def _wrong_password(sim: GatewaySimulator) -> dict[str, str]:
+    return {CONF_PASSWORD: "not-the-password"}
+
+
+def _wrong_key(sim: GatewaySimulator) -> dict[str, str]:
+    return {CONF_KEY: "not-the-key"}
+
+
+def _forced(status: int) -> Callable[[GatewaySimulator], dict[str, str]]:
+    def prepare(sim: GatewaySimulator) -> dict[str, str]:
+        sim.force_status(status)
+        return {}
+
+    return prepare
+
+
+def _blocked(sim: GatewaySimulator) -> dict[str, str]:
+    sim.block(TEST_NUMBER)
+    return {}
+
+
+def _queue_down(sim: GatewaySimulator) -> dict[str, str]:
+    sim.set_queue_down(True)
+    return {}
+
+
+def _dropped(sim: GatewaySimulator) -> dict[str, str]:
+    sim.drop_connections(1)
+    return {}
+
+
+def _nothing_listening(sim: GatewaySimulator) -> dict[str, str]:
+    return {CONF_URL: CLOSED_PORT_URL}
+
+
+@pytest.mark.parametrize(
+    ("prepare", "errors"),
+    [
+        (_wrong_password, {"base": "invalid_auth"}),
+        (_wrong_key, {"base": "invalid_auth"}),
+        (_forced(400), {CONF_TEST_RECIPIENT: "invalid_phone_number"}),
+        (_blocked, {CONF_TEST_RECIPIENT: "number_blocked"}),
+        (_forced(500), {"base": "cannot_connect"}),
+        (_forced(501), {"base": "cannot_connect"}),
+        (_queue_down, {"base": "cannot_connect"}),
+        (_dropped, {"base": "cannot_connect"}),
+        (_nothing_listening, {"base": "cannot_connect"}),
+    ],
+    ids=[
+        "401-wrong-password",
+        "401-wrong-key",
+        "400",
+        "403-blocked",
+        "500",
+        "501",
+        "503-queue-down",
+        "connection-dropped",
+        "connection-refused",
+    ],
+)
+async def test_user_test_sms_errors(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    ha_url: str,
+    prepare: Callable[[GatewaySimulator], dict[str, str]],
+    errors: dict[str, str],
+) -> None:
+    """A failed test SMS shows why on the form, creates nothing, and the user can correct it."""
+    changes = prepare(simulator)
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        user_input(simulator.messages_url, test_recipient=TEST_NUMBER) | changes,
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == errors
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+    simulator.reset()
+    simulator.opt_in(OTHER_NUMBER)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url, test_recipient=OTHER_NUMBER)
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["description"] == "sent"
+    assert simulator.delivered(OTHER_NUMBER) == [TEST_MESSAGE]
+
+
+@pytest.mark.parametrize(
+    "number", ["12345", "+44 20 7946 0958", "206-555-O123", "(106) 555-0123"]
+)
+async def test_user_invalid_test_number_is_refused_before_sending(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str, number: str
+) -> None:
+    """A test number that is not a US/Canada number is refused without contacting the gateway."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url, test_recipient=number)
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_TEST_RECIPIENT: "invalid_phone_number"}
+    assert simulator.requests == []
+
+
+async def test_user_same_key_aborts(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """A key that is already configured aborts the flow without sending anything."""
+    make_entry(simulator.messages_url).add_to_hass(hass)
+
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        user_input(
+            simulator.messages_url,
+            key=f" {TEST_KEY}\t",
+            password="any",
+            test_recipient=TEST_NUMBER,
+        ),
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+    assert simulator.requests == []
+
+
+async def test_user_more_keys_get_numbered_titles(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """A second and third gateway account are titled "Tatango SMS 2" and "Tatango SMS 3"."""
+    make_entry(simulator.messages_url, key=OTHER_KEY).add_to_hass(hass)
+
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Tatango SMS 2"
+
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url, key="third-key")
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Tatango SMS 3"
+    # Each entry has its own webhook.
+    webhook_ids = {
+        entry.data[CONF_WEBHOOK_ID] for entry in hass.config_entries.async_entries(DOMAIN)
+    }
+    assert len(webhook_ids) == 3
+
+
+@pytest.mark.usefixtures("no_network_address")
+async def test_user_without_home_assistant_url(
+    hass: HomeAssistant, simulator: GatewaySimulator
+) -> None:
+    """Without a Home Assistant URL the form says so and sends nothing; with one it succeeds."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url, test_recipient=TEST_NUMBER)
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_url_available"}
+    assert simulator.requests == []
+
+    await async_process_ha_core_config(hass, {"internal_url": INTERNAL_URL})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url)
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["description_placeholders"]["webhook_url"].startswith(
+        f"{INTERNAL_URL}/api/webhook/"
+    )
+
+
+async def test_user_with_cloud_subscription_gets_a_cloudhook(
+    hass: HomeAssistant, simulator: GatewaySimulator, cloud: CloudStub
+) -> None:
+    """With Home Assistant Cloud the webhook URL is a cloudhook, even without a local URL."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url)
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    webhook_id = result["data"][CONF_WEBHOOK_ID]
+    assert result["data"][CONF_CLOUDHOOK] is True
+    assert cloud.cloudhooks == {webhook_id: result["description_placeholders"]["webhook_url"]}
+    assert result["description_placeholders"]["webhook_url"].startswith(
+        "https://hooks.nabu.casa/"
+    )
+
+
+async def test_user_with_cloud_but_no_subscription_uses_home_assistant_url(
+    hass: HomeAssistant, simulator: GatewaySimulator, cloud: CloudStub, ha_url: str
+) -> None:
+    """Home Assistant Cloud without a subscription: the local webhook URL, no cloudhook."""
+    cloud.subscribed = False
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url)
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    webhook_id = result["data"][CONF_WEBHOOK_ID]
+    assert result["data"][CONF_CLOUDHOOK] is False
+    assert result["description_placeholders"] == {
+        "webhook_url": f"{ha_url}{webhook_path(webhook_id)}"
+    }
+    assert cloud.cloudhooks == {}
+
+
+async def test_user_with_cloud_not_connected(
+    hass: HomeAssistant, simulator: GatewaySimulator, cloud: CloudStub
+) -> None:
+    """A subscribed but disconnected Home Assistant Cloud is reported on the form."""
+    cloud.connected = False
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url, test_recipient=TEST_NUMBER)
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cloud_not_connected"}
+    assert simulator.requests == []
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+# Reauthentication
+
+
+async def test_reauth_updates_credentials_and_reloads(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """Reauth with a working test SMS saves the new password and reloads the entry with it."""
+    entry = make_entry(simulator.messages_url, password="old-password")
+    await async_add_and_set_up(hass, entry)
+    old_runtime_data = entry.runtime_data
+    simulator.opt_in(TEST_NUMBER)
+
+    result = await entry.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"]["title"] == "Tatango SMS"
+    assert field_names(result) == [CONF_KEY, CONF_PASSWORD, CONF_TEST_RECIPIENT]
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_KEY: TEST_KEY, CONF_PASSWORD: TEST_PASSWORD, CONF_TEST_RECIPIENT: TEST_NUMBER},
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_PASSWORD] == TEST_PASSWORD
+    assert simulator.delivered(TEST_NUMBER) == [TEST_MESSAGE]
+    # Reloaded: a new gateway client that signs with the new password.
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not old_runtime_data
+    assert entry.runtime_data.gateway.build_form(TEST_NUMBER, "hi")["hash"] == (
+        message_hash(TEST_PASSWORD, "hi")
+    )
+
+
+async def test_reauth_started_by_the_entry_can_change_the_key(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """A reauth the entry starts itself accepts a new key; nothing is sent without a test number."""
+    entry = make_entry(simulator.messages_url, key=OTHER_KEY, password=OTHER_PASSWORD)
+    await async_add_and_set_up(hass, entry)
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
+
+    entry.async_start_reauth(hass)
+    await hass.async_block_till_done()
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["step_id"] == "reauth_confirm"
+
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_KEY: f" {TEST_KEY} ", CONF_PASSWORD: TEST_PASSWORD}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.unique_id == unique_id_for(TEST_KEY)
+    assert entry.data == {
+        CONF_KEY: TEST_KEY,
+        CONF_PASSWORD: TEST_PASSWORD,
+        CONF_URL: simulator.messages_url,
+        CONF_WEBHOOK_ID: webhook_id,
+        CONF_CLOUDHOOK: False,
+    }
+    assert simulator.requests == []
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.gateway.build_form(TEST_NUMBER, "hi")["key"] == TEST_KEY
+
+
+async def test_reauth_refused_credentials(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """A test SMS the gateway refuses keeps the reauth form open and the entry unchanged."""
+    entry = make_entry(simulator.messages_url, password="old-password")
+    await async_add_and_set_up(hass, entry)
+
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_KEY: TEST_KEY, CONF_PASSWORD: "still-wrong", CONF_TEST_RECIPIENT: TEST_NUMBER},
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert entry.data[CONF_PASSWORD] == "old-password"
+    [request] = simulator.requests
+    assert request.status == 401
+
+
+async def test_reauth_with_the_key_of_another_entry(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """Reauth cannot take a key another entry uses; the key field says so."""
+    make_entry(simulator.messages_url, key=OTHER_KEY, title="Other").add_to_hass(hass)
+    entry = make_entry(simulator.messages_url, password="old-password")
+    await async_add_and_set_up(hass, entry)
+
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_KEY: OTHER_KEY, CONF_PASSWORD: OTHER_PASSWORD, CONF_TEST_RECIPIENT: TEST_NUMBER},
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_KEY: "already_configured"}
+    assert entry.data[CONF_KEY] == TEST_KEY
+    assert simulator.requests == []
+
+
+# Reconfiguration
+
+
+async def test_reconfigure_shows_the_webhook_url_and_keeps_credentials(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """Reconfigure shows the current webhook URL; empty key and password keep the current ones."""
+    entry = make_entry(CLOSED_PORT_URL)
+    await async_add_and_set_up(hass, entry)
+    webhook_url = f"{ha_url}{webhook_path(entry.data[CONF_WEBHOOK_ID])}"
+    simulator.opt_in(TEST_NUMBER)
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"] == {"webhook_url": webhook_url}
+    assert field_names(result) == [
+        CONF_KEY,
+        CONF_PASSWORD,
+        CONF_URL,
+        CONF_TEST_RECIPIENT,
+        CONF_NEW_WEBHOOK_URL,
+    ]
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_KEY: "",
+            CONF_PASSWORD: "",
+            CONF_URL: simulator.messages_url,
+            CONF_TEST_RECIPIENT: TEST_NUMBER,
+            CONF_NEW_WEBHOOK_URL: False,
+        },
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert result["description_placeholders"] == {"webhook_url": webhook_url}
+    assert entry.data[CONF_KEY] == TEST_KEY
+    assert entry.data[CONF_PASSWORD] == TEST_PASSWORD
+    assert entry.data[CONF_URL] == simulator.messages_url
+    # The test SMS went to the new URL, signed with the kept credentials.
+    assert simulator.delivered(TEST_NUMBER) == [TEST_MESSAGE]
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.gateway.url == simulator.messages_url
+
+
+async def test_reconfigure_changes_key_and_password(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """A new key and password are saved, and the entry's unique id follows the key."""
+    entry = make_entry(simulator.messages_url, key=OTHER_KEY, password=OTHER_PASSWORD)
+    await async_add_and_set_up(hass, entry)
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_KEY: TEST_KEY,
+            CONF_PASSWORD: TEST_PASSWORD,
+            CONF_URL: simulator.messages_url,
+        },
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_KEY] == TEST_KEY
+    assert entry.data[CONF_PASSWORD] == TEST_PASSWORD
+    assert entry.unique_id == unique_id_for(TEST_KEY)
+    assert simulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors", "requests"),
+    [
+        ({CONF_PASSWORD: "wrong"}, {"base": "invalid_auth"}, 1),
+        ({CONF_KEY: OTHER_KEY}, {CONF_KEY: "already_configured"}, 0),
+    ],
+    ids=["refused-by-gateway", "key-of-another-entry"],
+)
+async def test_reconfigure_errors(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    ha_url: str,
+    changes: dict[str, str],
+    errors: dict[str, str],
+    requests: int,
+) -> None:
+    """Refused credentials or another entry's key keep the form open and the entry unchanged."""
+    make_entry(simulator.messages_url, key=OTHER_KEY, title="Other").add_to_hass(hass)
+    entry = make_entry(simulator.messages_url)
+    await async_add_and_set_up(hass, entry)
+    data_before = dict(entry.data)
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: simulator.messages_url, CONF_TEST_RECIPIENT: TEST_NUMBER} | changes,
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert dict(entry.data) == data_before
+    assert len(simulator.requests) == requests
+
+
+async def test_reconfigure_new_webhook_url(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    ha_url: str,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """A new webhook URL is shown and works; the old URL stops working at once."""
+    entry = make_entry(simulator.messages_url)
+    await async_add_and_set_up(hass, entry)
+    old_webhook_id = entry.data[CONF_WEBHOOK_ID]
+    events = async_capture_events(hass, EVENT_RECEIVED)
+    client = await hass_client_no_auth()
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: simulator.messages_url, CONF_NEW_WEBHOOK_URL: True}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    new_webhook_id = entry.data[CONF_WEBHOOK_ID]
+    assert new_webhook_id != old_webhook_id
+    assert result["description_placeholders"] == {
+        "webhook_url": f"{ha_url}{webhook_path(new_webhook_id)}"
+    }
+
+    old = await simulator.post_mo(
+        TEST_NUMBER, "to the old URL", url=str(client.make_url(webhook_path(old_webhook_id)))
+    )
+    await hass.async_block_till_done()
+    assert old == 200  # Home Assistant does not reveal unknown webhooks.
+    assert events == []
+
+    new = await simulator.post_mo(
+        TEST_NUMBER, "to the new URL", url=str(client.make_url(webhook_path(new_webhook_id)))
+    )
+    await hass.async_block_till_done()
+    assert new == 200
+    assert [event.data["content"] for event in events] == ["to the new URL"]
+
+
+@pytest.mark.usefixtures("no_network_address")
+async def test_reconfigure_without_home_assistant_url(
+    hass: HomeAssistant, simulator: GatewaySimulator
+) -> None:
+    """Without a Home Assistant URL the form shows "-" for the URL and cannot be saved."""
+    entry = make_entry(simulator.messages_url)
+    entry.add_to_hass(hass)
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["description_placeholders"] == {"webhook_url": "-"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: CLOSED_PORT_URL}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_url_available"}
+    assert entry.data[CONF_URL] == simulator.messages_url
+
+
+async def test_reconfigure_cloudhook_new_webhook_url(
+    hass: HomeAssistant, simulator: GatewaySimulator, cloud: CloudStub
+) -> None:
+    """With a cloudhook, reconfigure shows it; a new webhook URL deletes it and makes a new one."""
+    entry = make_entry(simulator.messages_url, cloudhook=True)
+    await async_add_and_set_up(hass, entry)
+    old_webhook_id = entry.data[CONF_WEBHOOK_ID]
+
+    result = await entry.start_reconfigure_flow(hass)
+    old_url = cloud.cloudhooks[old_webhook_id]
+    assert result["description_placeholders"] == {"webhook_url": old_url}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: simulator.messages_url, CONF_NEW_WEBHOOK_URL: True}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    new_webhook_id = entry.data[CONF_WEBHOOK_ID]
+    assert cloud.deleted == [old_webhook_id]
+    assert cloud.cloudhooks == {new_webhook_id: result["description_placeholders"]["webhook_url"]}
+    assert result["description_placeholders"]["webhook_url"] != old_url
+    assert entry.data[CONF_CLOUDHOOK] is True
+
+
+@pytest.mark.parametrize("cloud_loaded", [True, False], ids=["disconnected", "not-loaded"])
+async def test_reconfigure_cloudhook_without_cloud(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    monkeypatch: pytest.MonkeyPatch,
+    cloud_loaded: bool,
+) -> None:
+    """A cloudhook entry cannot show or save its URL while Home Assistant Cloud is unreachable."""
+    if cloud_loaded:
+        stub = CloudStub()
+        stub.connected = False
+        stub.install(hass, monkeypatch)
+    entry = make_entry(simulator.messages_url, cloudhook=True)
+    entry.add_to_hass(hass)
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["description_placeholders"] == {"webhook_url": "-"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: simulator.messages_url}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cloud_not_connected"}
