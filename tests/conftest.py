@@ -6,14 +6,13 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-
-from homeassistant.core import HomeAssistant
-from homeassistant.core_config import async_process_ha_core_config
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Importing the integration at module level makes the test package put this
 # repository's custom_components first (see home-assistant-notes.md).
 from custom_components.tatango_sms.const import DOMAIN
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
 from tatango_simulator import GatewaySimulator
 
 from .const import TEST_KEY, TEST_PASSWORD

@@ -11,15 +11,20 @@ from types import ModuleType
 from typing import Any, Final
 
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.tatango_sms.const import (
+    CONF_CLOUDHOOK,
+    CONF_KEY,
+    CONF_PHONE_NUMBER,
+    DOMAIN,
+    SUBENTRY_TYPE_RECIPIENT,
+)
 from homeassistant.components import webhook
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-
-from custom_components.tatango_sms.const import CONF_CLOUDHOOK, CONF_KEY, DOMAIN
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .const import TEST_KEY, TEST_PASSWORD
 
@@ -53,14 +58,27 @@ def make_entry(
     webhook_id: str | None = None,
     cloudhook: bool = False,
     title: str = "Tatango SMS",
-    entry_id: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    recipients: Mapping[str, str] | None = None,
 ) -> MockConfigEntry:
-    """Return a config entry as the config flow creates it (not yet added to hass)."""
+    """Return a config entry as the config flow creates it (not yet added to hass).
+
+    recipients maps saved recipients' names to their 10-digit numbers.
+    """
     return MockConfigEntry(
         domain=DOMAIN,
         title=title,
         unique_id=unique_id_for(key),
-        entry_id=entry_id,
+        options=dict(options or {}),
+        subentries_data=[
+            ConfigSubentryData(
+                data={CONF_NAME: name, CONF_PHONE_NUMBER: number},
+                subentry_type=SUBENTRY_TYPE_RECIPIENT,
+                title=name,
+                unique_id=number,
+            )
+            for name, number in (recipients or {}).items()
+        ],
         data={
             CONF_KEY: key,
             CONF_PASSWORD: password,

@@ -11,12 +11,8 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
-from homeassistant.core import HomeAssistant
-from homeassistant.core_config import async_process_ha_core_config
-from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.tatango_sms.const import (
     CONF_CLOUDHOOK,
@@ -28,8 +24,11 @@ from custom_components.tatango_sms.const import (
     TEST_MESSAGE,
 )
 from custom_components.tatango_sms.gateway import DEFAULT_URL, message_hash
-from pytest_homeassistant_custom_component.common import async_capture_events
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.data_entry_flow import FlowResultType
 from tatango_simulator import GatewaySimulator, NumberStatus
 
 from .const import TEST_KEY, TEST_PASSWORD
@@ -50,11 +49,15 @@ from .helpers import (
 OTHER_NUMBER = "3125550199"
 
 
-async def start_user_flow(hass: HomeAssistant, *, advanced: bool = True) -> Any:
-    """Open the user step as the UI does, in advanced mode unless told otherwise."""
-    return await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
-    )
+async def start_user_flow(hass: HomeAssistant, *, advanced: bool | None = True) -> Any:
+    """Open the user step as the UI does, in advanced mode unless told otherwise.
+
+    advanced=None opens it as Home Assistant 2026's UI does, without the flag.
+    """
+    context: dict[str, Any] = {"source": SOURCE_USER}
+    if advanced is not None:
+        context["show_advanced_options"] = advanced
+    return await hass.config_entries.flow.async_init(DOMAIN, context=context)
 
 
 def user_input(url: str, **changes: str) -> dict[str, str]:
@@ -84,21 +87,35 @@ def field_names(result: Any) -> list[str]:
     [
         (True, [CONF_KEY, CONF_PASSWORD, CONF_URL, CONF_TEST_RECIPIENT]),
         (False, [CONF_KEY, CONF_PASSWORD, CONF_TEST_RECIPIENT]),
+        (None, [CONF_KEY, CONF_PASSWORD, CONF_URL, CONF_TEST_RECIPIENT]),
     ],
-    ids=["advanced", "basic"],
+    ids=["advanced", "basic", "no-advanced-mode-flag"],
 )
 async def test_user_form_fields(
-    hass: HomeAssistant, advanced: bool, fields: list[str]
+    hass: HomeAssistant,
+    caplog: pytest.LogCaptureFixture,
+    advanced: bool | None,
+    fields: list[str],
 ) -> None:
-    """The form asks for key, masked password and test number; the URL only in advanced mode."""
+    """The form asks for key, masked password and test number; the URL in advanced mode.
+
+    Home Assistant 2026's UI no longer sends the advanced-mode flag: then the
+    URL is shown (prefilled), without any deprecation warning in the log.
+    """
     result = await start_user_flow(hass, advanced=advanced)
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == {}
     assert field_names(result) == fields
-    schema = {str(marker): value for marker, value in result["data_schema"].schema.items()}
-    assert schema[CONF_PASSWORD].config["type"] == "password"
+    schema = {
+        str(marker): (marker, value)
+        for marker, value in result["data_schema"].schema.items()
+    }
+    assert schema[CONF_PASSWORD][1].config["type"] == "password"
+    if CONF_URL in schema:
+        assert schema[CONF_URL][0].default() == DEFAULT_URL
+    assert "show_advanced_options" not in caplog.text
 
 
 async def test_user_without_test_number_sends_nothing(
@@ -107,7 +124,8 @@ async def test_user_without_test_number_sends_nothing(
     """Without a test number the entry is created, nothing is sent, and the webhook URL is shown."""
     result = await start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(f"  {simulator.messages_url} ", key=f" {TEST_KEY} ")
+        result["flow_id"],
+        user_input(f"  {simulator.messages_url} ", key=f" {TEST_KEY} "),
     )
     await hass.async_block_till_done()
 
@@ -143,7 +161,9 @@ async def test_user_basic_mode_uses_the_public_gateway(
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["data"][CONF_URL] == DEFAULT_URL == "http://gateway.tatango.com/messages"
+    assert (
+        result["data"][CONF_URL] == DEFAULT_URL == "http://gateway.tatango.com/messages"
+    )
 
 
 @pytest.mark.parametrize(
@@ -159,6 +179,7 @@ async def test_user_test_sms_outcomes(
     hass: HomeAssistant,
     simulator: GatewaySimulator,
     ha_url: str,
+    *,
     prepare: Callable[[GatewaySimulator], None],
     description: str,
     status: int,
@@ -195,7 +216,8 @@ async def test_user_invited_number_gets_the_test_sms_on_opt_in(
     """An invited test number receives the held test SMS once the phone opts in."""
     result = await start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(simulator.messages_url, test_recipient=TEST_NUMBER)
+        result["flow_id"],
+        user_input(simulator.messages_url, test_recipient=TEST_NUMBER),
     )
     await hass.async_block_till_done()
     assert result["description"] == "invited"
@@ -290,7 +312,8 @@ async def test_user_test_sms_errors(
     simulator.reset()
     simulator.opt_in(OTHER_NUMBER)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(simulator.messages_url, test_recipient=OTHER_NUMBER)
+        result["flow_id"],
+        user_input(simulator.messages_url, test_recipient=OTHER_NUMBER),
     )
     await hass.async_block_till_done()
 
@@ -361,7 +384,8 @@ async def test_user_more_keys_get_numbered_titles(
     assert result["title"] == "Tatango SMS 3"
     # Each entry has its own webhook.
     webhook_ids = {
-        entry.data[CONF_WEBHOOK_ID] for entry in hass.config_entries.async_entries(DOMAIN)
+        entry.data[CONF_WEBHOOK_ID]
+        for entry in hass.config_entries.async_entries(DOMAIN)
     }
     assert len(webhook_ids) == 3
 
@@ -373,7 +397,8 @@ async def test_user_without_home_assistant_url(
     """Without a Home Assistant URL the form says so and sends nothing; with one it succeeds."""
     result = await start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(simulator.messages_url, test_recipient=TEST_NUMBER)
+        result["flow_id"],
+        user_input(simulator.messages_url, test_recipient=TEST_NUMBER),
     )
 
     assert result["type"] is FlowResultType.FORM
@@ -405,7 +430,9 @@ async def test_user_with_cloud_subscription_gets_a_cloudhook(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     webhook_id = result["data"][CONF_WEBHOOK_ID]
     assert result["data"][CONF_CLOUDHOOK] is True
-    assert cloud.cloudhooks == {webhook_id: result["description_placeholders"]["webhook_url"]}
+    assert cloud.cloudhooks == {
+        webhook_id: result["description_placeholders"]["webhook_url"]
+    }
     assert result["description_placeholders"]["webhook_url"].startswith(
         "https://hooks.nabu.casa/"
     )
@@ -438,7 +465,8 @@ async def test_user_with_cloud_not_connected(
     cloud.connected = False
     result = await start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(simulator.messages_url, test_recipient=TEST_NUMBER)
+        result["flow_id"],
+        user_input(simulator.messages_url, test_recipient=TEST_NUMBER),
     )
 
     assert result["type"] is FlowResultType.FORM
@@ -467,7 +495,11 @@ async def test_reauth_updates_credentials_and_reloads(
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_KEY: TEST_KEY, CONF_PASSWORD: TEST_PASSWORD, CONF_TEST_RECIPIENT: TEST_NUMBER},
+        {
+            CONF_KEY: TEST_KEY,
+            CONF_PASSWORD: TEST_PASSWORD,
+            CONF_TEST_RECIPIENT: TEST_NUMBER,
+        },
     )
     await hass.async_block_till_done()
 
@@ -526,7 +558,11 @@ async def test_reauth_refused_credentials(
     result = await entry.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_KEY: TEST_KEY, CONF_PASSWORD: "still-wrong", CONF_TEST_RECIPIENT: TEST_NUMBER},
+        {
+            CONF_KEY: TEST_KEY,
+            CONF_PASSWORD: "still-wrong",
+            CONF_TEST_RECIPIENT: TEST_NUMBER,
+        },
     )
 
     assert result["type"] is FlowResultType.FORM
@@ -548,7 +584,11 @@ async def test_reauth_with_the_key_of_another_entry(
     result = await entry.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_KEY: OTHER_KEY, CONF_PASSWORD: OTHER_PASSWORD, CONF_TEST_RECIPIENT: TEST_NUMBER},
+        {
+            CONF_KEY: OTHER_KEY,
+            CONF_PASSWORD: OTHER_PASSWORD,
+            CONF_TEST_RECIPIENT: TEST_NUMBER,
+        },
     )
 
     assert result["type"] is FlowResultType.FORM
@@ -643,6 +683,7 @@ async def test_reconfigure_errors(
     hass: HomeAssistant,
     simulator: GatewaySimulator,
     ha_url: str,
+    *,
     changes: dict[str, str],
     errors: dict[str, str],
     requests: int,
@@ -680,7 +721,8 @@ async def test_reconfigure_new_webhook_url(
 
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: simulator.messages_url, CONF_NEW_WEBHOOK_URL: True}
+        result["flow_id"],
+        {CONF_URL: simulator.messages_url, CONF_NEW_WEBHOOK_URL: True},
     )
     await hass.async_block_till_done()
 
@@ -693,14 +735,18 @@ async def test_reconfigure_new_webhook_url(
     }
 
     old = await simulator.post_mo(
-        TEST_NUMBER, "to the old URL", url=str(client.make_url(webhook_path(old_webhook_id)))
+        TEST_NUMBER,
+        "to the old URL",
+        url=str(client.make_url(webhook_path(old_webhook_id))),
     )
     await hass.async_block_till_done()
     assert old == 200  # Home Assistant does not reveal unknown webhooks.
     assert events == []
 
     new = await simulator.post_mo(
-        TEST_NUMBER, "to the new URL", url=str(client.make_url(webhook_path(new_webhook_id)))
+        TEST_NUMBER,
+        "to the new URL",
+        url=str(client.make_url(webhook_path(new_webhook_id))),
     )
     await hass.async_block_till_done()
     assert new == 200
@@ -740,7 +786,8 @@ async def test_reconfigure_cloudhook_new_webhook_url(
     assert result["description_placeholders"] == {"webhook_url": old_url}
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: simulator.messages_url, CONF_NEW_WEBHOOK_URL: True}
+        result["flow_id"],
+        {CONF_URL: simulator.messages_url, CONF_NEW_WEBHOOK_URL: True},
     )
     await hass.async_block_till_done()
 
@@ -748,12 +795,16 @@ async def test_reconfigure_cloudhook_new_webhook_url(
     assert result["reason"] == "reconfigure_successful"
     new_webhook_id = entry.data[CONF_WEBHOOK_ID]
     assert cloud.deleted == [old_webhook_id]
-    assert cloud.cloudhooks == {new_webhook_id: result["description_placeholders"]["webhook_url"]}
+    assert cloud.cloudhooks == {
+        new_webhook_id: result["description_placeholders"]["webhook_url"]
+    }
     assert result["description_placeholders"]["webhook_url"] != old_url
     assert entry.data[CONF_CLOUDHOOK] is True
 
 
-@pytest.mark.parametrize("cloud_loaded", [True, False], ids=["disconnected", "not-loaded"])
+@pytest.mark.parametrize(
+    "cloud_loaded", [True, False], ids=["disconnected", "not-loaded"]
+)
 async def test_reconfigure_cloudhook_without_cloud(
     hass: HomeAssistant,
     simulator: GatewaySimulator,
@@ -777,3 +828,146 @@ async def test_reconfigure_cloudhook_without_cloud(
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "cloud_not_connected"}
+
+
+# Options and saved recipients (flows of the sending feature, in config_flow.py)
+
+
+async def test_options_flow(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """The options show their defaults and save the user's choices."""
+    entry = make_entry(simulator.messages_url)
+    await async_add_and_set_up(hass, entry)
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    defaults = {
+        str(marker): marker.default() for marker in result["data_schema"].schema
+    }
+    assert defaults == {"long_messages": "split", "accept_unknown_senders": True}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"long_messages": "truncate", "accept_unknown_senders": False},
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        "long_messages": "truncate",
+        "accept_unknown_senders": False,
+    }
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    defaults = {
+        str(marker): marker.default() for marker in result["data_schema"].schema
+    }
+    assert defaults == {"long_messages": "truncate", "accept_unknown_senders": False}
+
+
+async def test_add_recipient(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """A recipient is saved by name with the number normalised; bad or taken input is refused."""
+    entry = make_entry(simulator.messages_url, recipients={"Bob": OTHER_NUMBER})
+    await async_add_and_set_up(hass, entry)
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "recipient"), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert field_names(result) == ["name", "phone_number"]
+
+    for name, number, errors in (
+        ("Alice", "12345", {"phone_number": "invalid_phone_number"}),
+        ("Alice", "+1 312 555 0199", {"phone_number": "already_configured"}),
+        ("bob", TEST_NUMBER, {"name": "name_taken"}),
+    ):
+        result = await hass.config_entries.subentries.async_configure(
+            result["flow_id"], {"name": name, "phone_number": number}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == errors
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": " Alice ", "phone_number": TEST_NUMBER_AS_TYPED}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Alice"
+    saved = {
+        subentry.title: (subentry.unique_id, dict(subentry.data))
+        for subentry in entry.subentries.values()
+    }
+    assert saved["Alice"] == (
+        TEST_NUMBER,
+        {"name": "Alice", "phone_number": TEST_NUMBER},
+    )
+    assert simulator.requests == []
+
+
+async def test_reconfigure_recipient(
+    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+) -> None:
+    """A recipient's name and number can be changed; its own number does not count as taken."""
+    entry = make_entry(
+        simulator.messages_url, recipients={"Alice": TEST_NUMBER, "Bob": OTHER_NUMBER}
+    )
+    await async_add_and_set_up(hass, entry)
+    alice = next(sub for sub in entry.subentries.values() if sub.title == "Alice")
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "recipient"),
+        context={"source": "reconfigure", "subentry_id": alice.subentry_id},
+    )
+    assert result["type"] is FlowResultType.FORM
+    suggested = {
+        str(marker): marker.description["suggested_value"]
+        for marker in result["data_schema"].schema
+    }
+    assert suggested == {"name": "Alice", "phone_number": TEST_NUMBER}
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Bob", "phone_number": TEST_NUMBER}
+    )
+    assert result["errors"] == {"name": "name_taken"}
+
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Alice Smith", "phone_number": TEST_NUMBER}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    updated = entry.subentries[alice.subentry_id]
+    assert updated.title == "Alice Smith"
+    assert dict(updated.data) == {"name": "Alice Smith", "phone_number": TEST_NUMBER}
+
+
+async def test_reconfigure_failed_new_webhook_url_keeps_the_old_one(
+    hass: HomeAssistant, simulator: GatewaySimulator, cloud: CloudStub
+) -> None:
+    """If a new cloud webhook URL cannot be made, the current one keeps working.
+
+    A disconnected cloud can still delete a cloudhook but cannot create one.
+    """
+    entry = make_entry(simulator.messages_url, cloudhook=True)
+    await async_add_and_set_up(hass, entry)
+    old_webhook_id = entry.data[CONF_WEBHOOK_ID]
+    result = await entry.start_reconfigure_flow(hass)
+    old_url = cloud.cloudhooks[old_webhook_id]
+    cloud.connected = False
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: simulator.messages_url, CONF_NEW_WEBHOOK_URL: True},
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cloud_not_connected"}
+    assert entry.data[CONF_WEBHOOK_ID] == old_webhook_id
+    assert cloud.deleted == []
+    assert cloud.cloudhooks == {old_webhook_id: old_url}

@@ -137,7 +137,9 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             vol.Required(CONF_KEY): str,
             vol.Required(CONF_PASSWORD): PASSWORD_SELECTOR,
         }
-        if self.show_advanced_options:
+        # Not the show_advanced_options property: deprecated in 2026.x (a warning
+        # on every call, removal in 2027.6), when the UI stopped sending the flag.
+        if self.context.get("show_advanced_options", True):
             schema[vol.Required(CONF_URL, default=DEFAULT_URL)] = URL_SELECTOR
         schema[vol.Optional(CONF_TEST_RECIPIENT)] = PHONE_SELECTOR
         return self.async_show_form(
@@ -218,7 +220,6 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_URL: url,
                 }
                 if user_input.get(CONF_NEW_WEBHOOK_URL):
-                    await async_delete_cloudhook(self.hass, entry)
                     data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
                     data[CONF_CLOUDHOOK] = async_cloud_active(self.hass)
                 try:
@@ -230,6 +231,9 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 except CloudhookUnavailable:
                     errors["base"] = "cloud_not_connected"
                 else:
+                    # Only now: if the new URL failed, the old one keeps working.
+                    if data[CONF_WEBHOOK_ID] != entry.data[CONF_WEBHOOK_ID]:
+                        await async_delete_cloudhook(self.hass, entry)
                     self.hass.config_entries.async_update_entry(
                         entry, unique_id=key_unique_id(key), data=data
                     )
