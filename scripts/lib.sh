@@ -180,3 +180,110 @@ run_in_leg() {
   _cleanup_mounts
   return $status
 }
+
+# --- A real Home Assistant, for scripts/develop and scripts/demo -------------
+# Not the test harness: homeassistant==$HA_RUN_VERSION with its frontend and
+# every requirement of what a minimal configuration and the integration load
+# (scripts/ha_env.py works the list out), in a virtual environment of its own:
+# .cache/venv-ha with a native Python >= 3.14.2, else /opt/ha-venv inside the
+# root filesystem. There the repository is bind-mounted at $HA_REPO_MOUNT in a
+# private mount namespace, so the mount exists only for the processes of one
+# command and vanishes with them, whatever way they end.
+
+HA_RUN_VERSION=2026.11.0
+HA_ROOTFS_VENV=/opt/ha-venv
+HA_REPO_MOUNT=/mnt/tatango
+HA_RUNTIME=""
+
+# prepare_ha: find or build the environment (cached), then install whatever
+# Home Assistant would otherwise install at run time (normally nothing).
+prepare_ha() {
+  local python base venv host_venv
+  if python=$(find_python 3.14.2 3.15); then
+    HA_RUNTIME=native:$CACHE/venv-ha
+    base=$python venv=$CACHE/venv-ha host_venv=$CACHE/venv-ha
+  elif can_build_rootfs; then
+    ensure_rootfs || return 1
+    HA_RUNTIME=rootfs
+    base=python3.14 venv=$HA_ROOTFS_VENV host_venv=$ROOTFS$HA_ROOTFS_VENV
+  else
+    say "Home Assistant $HA_RUN_VERSION needs Python >= 3.14.2: none found (looked on PATH as python3.14 and"
+    say "python3, in pyenv, and through uv), and a Debian unstable root filesystem that provides one can only"
+    say "be built as root on Debian or Ubuntu. Install Python 3.14.2 or newer (e.g. 'uv python install 3.14')."
+    return 1
+  fi
+  if [[ ! -f $host_venv/.homeassistant || $(cat "$host_venv/.homeassistant") != "$HA_RUN_VERSION" ]]; then
+    say "installing Home Assistant $HA_RUN_VERSION into $host_venv (a few minutes, once)"
+    rm -rf "$host_venv"
+    run_in_ha "$base" -m venv "$venv" &&
+      run_in_ha "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+        "homeassistant==$HA_RUN_VERSION" || return 1
+    echo "$HA_RUN_VERSION" >"$host_venv/.homeassistant"
+  fi
+  run_in_ha python scripts/ha_env.py install
+}
+
+# run_in_ha [--isolated] [--exec] CMD...: run CMD from the repository's root in
+# Home Assistant's environment. --isolated: in a network namespace of its own
+# that has only loopback, so nothing can leave the machine (and ports cannot
+# clash with anything outside). --exec: replace the current (sub)shell.
+run_in_ha() {
+  local isolated=0 exec=0
+  while [[ ${1:-} == --* ]]; do
+    case $1 in
+      --isolated) isolated=1 ;;
+      --exec) exec=1 ;;
+      *) break ;;
+    esac
+    shift
+  done
+  local command
+  if [[ $HA_RUNTIME == native:* ]]; then
+    command=(env "PATH=${HA_RUNTIME#native:}/bin:$PATH" "$@")
+    if ((isolated)); then
+      local unshare=(unshare --net)
+      [[ $(id -u) == 0 ]] || unshare=(unshare --user --map-root-user --net)
+      if "${unshare[@]}" true 2>/dev/null && command -v ip >/dev/null; then
+        command=("${unshare[@]}" -- sh -c 'ip link set lo up && exec "$@"' sh "${command[@]}")
+      else
+        say "cannot create a network namespace here: running without network isolation"
+      fi
+    fi
+  else
+    mkdir -p "$ROOTFS$HA_REPO_MOUNT"
+    local flags=(--mount --propagation private)
+    ((isolated)) && flags+=(--net)
+    command=(unshare "${flags[@]}" -- sh -c '
+      isolated=$1 root=$2 rootfs=$3 mountpoint=$4 venv=$5
+      shift 5
+      PATH=/usr/sbin:/sbin:$PATH
+      if [ "$isolated" = 1 ]; then ip link set lo up || exit 1; fi
+      mount --bind "$root" "$rootfs$mountpoint" && mount -t proc proc "$rootfs/proc" || exit 1
+      exec chroot "$rootfs" env -i PATH="$venv/bin:/usr/bin:/bin" HOME=/root LANG=C.UTF-8 \
+        SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+        sh -c '\''cd "$0" && exec "$@"'\'' "$mountpoint" "$@"
+    ' sh "$isolated" "$ROOT" "$ROOTFS" "$HA_REPO_MOUNT" "$HA_ROOTFS_VENV" "$@")
+  fi
+  if ((exec)); then
+    cd "$ROOT" && exec "${command[@]}"
+  fi
+  (cd "$ROOT" && exec "${command[@]}")
+}
+
+# run_ha_supervised [--isolated] CMD...: run_in_ha in the background, pass INT
+# and TERM on to it as TERM, and return its status once it has ended (so a
+# Ctrl-C lets CMD stop its processes cleanly before this shell goes on).
+run_ha_supervised() {
+  run_in_ha --exec "$@" &
+  local child=$! status
+  # shellcheck disable=SC2064  # expand $child now
+  trap "kill -TERM $child 2>/dev/null" INT TERM
+  while :; do
+    wait "$child"
+    status=$?
+    kill -0 "$child" 2>/dev/null || break
+  done
+  trap '_cleanup_mounts; exit 130' INT
+  trap '_cleanup_mounts; exit 143' TERM
+  return "$status"
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any, Final
 
 import aiohttp
 import pytest
@@ -11,8 +12,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 # Importing the integration at module level makes the test package put this
 # repository's custom_components first (see home-assistant-notes.md).
 from custom_components.tatango_sms.const import DOMAIN
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.setup import async_setup_component
 from tatango_simulator import GatewaySimulator
 
 from .const import TEST_KEY, TEST_PASSWORD
@@ -67,3 +70,50 @@ async def loaded_entry(
     entry = make_entry(simulator.messages_url)
     await async_add_and_set_up(hass, entry)
     return entry
+
+
+# Sending: an entry with saved recipients, pointing at the simulator.
+
+ALICE: Final = "Alice"
+ALICE_NUMBER: Final = "2065550101"
+BOB: Final = "Bob"
+BOB_NUMBER: Final = "2065550102"
+STRANGER_NUMBER: Final = "2065550199"
+"""A valid number that is not a saved recipient."""
+
+
+@pytest.fixture
+def entry_options() -> dict[str, Any]:
+    """Return the options of `tatango_entry`; parametrize to change them."""
+    return {}
+
+
+@pytest.fixture
+def saved_recipients() -> dict[str, str]:
+    """Return name -> number of the recipients saved in `tatango_entry`; parametrize to change them."""
+    return {ALICE: ALICE_NUMBER, BOB: BOB_NUMBER}
+
+
+@pytest.fixture
+def tatango_entry(
+    simulator: GatewaySimulator,
+    entry_options: dict[str, Any],
+    saved_recipients: dict[str, str],
+) -> MockConfigEntry:
+    """Return an entry for the simulator's account with saved recipients (not yet added)."""
+    return make_entry(
+        simulator.messages_url, options=entry_options, recipients=saved_recipients
+    )
+
+
+@pytest.fixture
+async def setup_entry(
+    hass: HomeAssistant, tatango_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Add `tatango_entry`, set up the integration and wait for the legacy notify service."""
+    tatango_entry.add_to_hass(hass)
+    assert await async_setup_component(hass, DOMAIN, {})
+    # The legacy notify service is loaded by discovery, in a task.
+    await hass.async_block_till_done()
+    assert tatango_entry.state is ConfigEntryState.LOADED
+    return tatango_entry

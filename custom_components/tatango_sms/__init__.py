@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from homeassistant.components.notify.const import DOMAIN as NOTIFY_DOMAIN
 from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_URL, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, discovery
@@ -70,10 +69,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> 
     """Unload a config entry."""
     if (service := entry.runtime_data.legacy_notify) is not None:
         await service.async_unregister_services()
-        # Forget it in the notify component, or a notify reload would revive it.
-        services = hass.data.get(f"{NOTIFY_DOMAIN}_services", {}).get(DOMAIN, [])
-        if service in services:
-            services.remove(service)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

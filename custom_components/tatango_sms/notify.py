@@ -78,7 +78,5 @@ class TatangoLegacyNotifyService(BaseNotificationService):
     async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
         """Send to the targets (names or numbers), or to every saved recipient."""
         targets = kwargs.get(ATTR_TARGET)
-        if isinstance(targets, str):
-            targets = [targets]
         message = fold_title(message, kwargs.get(ATTR_TITLE))
         await self._sender.async_send(message, self._sender.resolve(targets))

@@ -219,6 +219,8 @@ class SmsSender:
             return Outcome(recipient, BLOCKED, 0)
         sms_sent = 0
         outcome: str = Delivery.SENT
+        # What the last accepted part said about the opt-in, should a later part fail.
+        accepted: str | None = None
         async with self._semaphore:
             for part in parts:
                 try:
@@ -232,14 +234,16 @@ class SmsSender:
                 except GatewayError as err:
                     outcome = err.reason
                 else:
-                    outcome = result.delivery
+                    outcome = accepted = result.delivery
                     sms_sent += sms_info(part).segments
                     if result.delivery is Delivery.SENT:
                         continue
                 # After a failure, or an invitation (which holds only the first
                 # part: the gateway answers 409 until the number opts in), stop.
                 break
-        self._record_status(recipient.number, outcome)
+        self._record_status(
+            recipient.number, outcome if outcome in _STATUS_BY_OUTCOME else accepted
+        )
         return Outcome(recipient, outcome, sms_sent)
 
     async def async_unblock(self, number: str) -> None:
@@ -248,8 +252,8 @@ class SmsSender:
         self.statuses.pop(number, None)
         async_dispatcher_send(self._hass, signal_status(self._entry.entry_id), number)
 
-    def _record_status(self, number: str, outcome: str) -> None:
-        if (status := _STATUS_BY_OUTCOME.get(outcome)) is None:
+    def _record_status(self, number: str, outcome: str | None) -> None:
+        if outcome is None or (status := _STATUS_BY_OUTCOME.get(outcome)) is None:
             return
         self.statuses[number] = status
         async_dispatcher_send(self._hass, signal_status(self._entry.entry_id), number)

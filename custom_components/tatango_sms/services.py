@@ -49,6 +49,8 @@ def _loaded_entry(hass: HomeAssistant, entry_id: str | None) -> TatangoConfigEnt
     """Return the entry the call names, or the only one when it names none."""
     if entry_id is None:
         entries = hass.config_entries.async_entries(DOMAIN)
+        if len(entries) > 1:
+            entries = [e for e in entries if e.state is ConfigEntryState.LOADED]
         if len(entries) != 1:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="config_entry_required"

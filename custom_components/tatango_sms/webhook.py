@@ -120,7 +120,12 @@ async def async_handle_incoming_sms(
         return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     body: str | bytes
     try:
-        body = await request.text()
+        if not hasattr(request, "read") or request.charset:
+            body = await request.text()
+        else:
+            # No charset in the Content-Type: the XML itself says how it is
+            # encoded (BOM, encoding declaration, else UTF-8; RFC 7303).
+            body = await request.read()
     except (UnicodeDecodeError, LookupError):
         # Not text in the Content-Type's charset: let the XML declaration decide,
         # as the gateway's own MO reader did. Relayed requests have no read().

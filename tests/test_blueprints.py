@@ -1,0 +1,488 @@
+"""Tests of the automation blueprints in blueprints/automation/tatango_sms/.
+
+The blueprints are loaded the way Home Assistant loads a user's blueprints:
+copied into the configuration directory's blueprints folder and used by
+automations with `use_blueprint:`. SMS reach them as the gateway posts them,
+through the webhook; replies are checked at the gateway simulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+import logging
+from pathlib import Path
+import shutil
+from typing import Any, Final, Protocol
+
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.tatango_sms.const import DOMAIN
+from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
+from homeassistant.components.blueprint.models import Blueprint
+from homeassistant.const import CONF_WEBHOOK_ID, STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util.yaml import extract_inputs, load_yaml_dict
+from tatango_simulator import GatewaySimulator
+
+from .helpers import (
+    OTHER_KEY,
+    OTHER_PASSWORD,
+    async_add_and_set_up,
+    make_entry,
+    webhook_path,
+)
+
+BLUEPRINTS: Final = (
+    Path(__file__).parent.parent / "blueprints" / "automation" / "tatango_sms"
+)
+REPOSITORY: Final = "https://github.com/tatango-sms/ha-tatango-sms"
+ALICE: Final = "2065550101"
+"""A saved recipient's number."""
+STRANGER: Final = "2065550199"
+"""A number that is not a saved recipient."""
+COMMAND_EVENT: Final = "tatango_test_command_ran"
+GARAGE: Final = "input_boolean.garage"
+
+
+@pytest.fixture(autouse=True)
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test in which anything (an automation, a failed send) logged a warning or an error."""
+    yield
+    problems = [
+        f"{record.name}: {record.getMessage()}"
+        for record in caplog.get_records("call")
+        if record.levelno >= logging.WARNING
+        and not record.name.startswith(("homeassistant.loader", "aiohttp_fast_zlib"))
+    ]
+    assert problems == []
+
+
+@pytest.fixture
+def blueprints_installed(
+    hass: HomeAssistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Install this repository's blueprints in a temporary configuration directory."""
+    monkeypatch.setattr(hass.config, "config_dir", str(tmp_path))
+    target = Path(hass.config.path("blueprints/automation/tatango_sms"))
+    shutil.copytree(BLUEPRINTS, target)
+    return target
+
+
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    ha_url: str,
+    blueprints_installed: Path,
+) -> MockConfigEntry:
+    """Return a loaded account with Alice as its saved recipient; both phones opted in."""
+    config_entry = make_entry(simulator.messages_url, recipients={"Alice": ALICE})
+    await async_add_and_set_up(hass, config_entry)
+    simulator.opt_in(ALICE)
+    simulator.opt_in(STRANGER)
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"garage": {}}}
+    )
+    return config_entry
+
+
+class Sms(Protocol):
+    """Send an SMS from a phone to Home Assistant, as the gateway posts it."""
+
+    async def __call__(
+        self,
+        sender: str,
+        content: str,
+        *,
+        entry: MockConfigEntry = ...,
+        gateway: GatewaySimulator = ...,
+    ) -> None:
+        """Post the SMS to the entry's webhook and wait for automations to finish."""
+
+
+@pytest.fixture
+async def sms(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> Sms:
+    """Return a function that texts Home Assistant (by default the main account, through its gateway)."""
+    client = await hass_client_no_auth()
+
+    async def send(
+        sender: str,
+        content: str,
+        *,
+        entry: MockConfigEntry = entry,
+        gateway: GatewaySimulator = simulator,
+    ) -> None:
+        url = str(client.make_url(webhook_path(entry.data[CONF_WEBHOOK_ID])))
+        assert await gateway.post_mo(sender, content, url=url) == 200
+        await hass.async_block_till_done()
+
+    return send
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """Return an entity's state; fail if it has none."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+async def set_up_automations(hass: HomeAssistant, *configs: dict[str, Any]) -> None:
+    """Set up automations from blueprints; fail unless each one loaded and is on."""
+    automations = [
+        {"id": f"test_{index}", "alias": f"Test {index}", **config}
+        for index, config in enumerate(configs)
+    ]
+    assert await async_setup_component(hass, "automation", {"automation": automations})
+    await hass.async_block_till_done()
+    for index in range(len(configs)):
+        state = hass.states.get(f"automation.test_{index}")
+        assert state is not None, f"automation {index} was not created"
+        assert state.state == STATE_ON
+
+
+def command(**inputs: Any) -> dict[str, Any]:
+    """Return an automation config that uses the SMS command blueprint."""
+    return {"use_blueprint": {"path": "tatango_sms/sms_command.yaml", "input": inputs}}
+
+
+def auto_reply(**inputs: Any) -> dict[str, Any]:
+    """Return an automation config that uses the auto-reply blueprint."""
+    return {"use_blueprint": {"path": "tatango_sms/auto_reply.yaml", "input": inputs}}
+
+
+GARAGE_COMMAND: Final = {
+    "keyword": "garage",
+    "command_actions": [
+        {"action": "input_boolean.turn_on", "target": {"entity_id": GARAGE}},
+        {
+            "event": COMMAND_EVENT,
+            "event_data": {
+                # Templates that render to a number become one: keep this a string.
+                "sender": "from {{ trigger.event.data.sender }}",
+                "content": "{{ trigger.event.data.content }}",
+                "recipient": "{{ trigger.event.data.recipient }}",
+            },
+        },
+    ],
+    "reply": "Garage is {{ states('input_boolean.garage') }}",
+}
+
+
+def sent(simulator: GatewaySimulator) -> list[tuple[str | None, str | None]]:
+    """Return (recipient, message) of every send the gateway received."""
+    return [(request.recipient, request.message) for request in simulator.requests]
+
+
+# The blueprint files
+
+
+@pytest.mark.parametrize(
+    ("file_name", "inputs"),
+    [
+        (
+            "sms_command.yaml",
+            {"keyword", "command_actions", "reply", "saved_recipients_only"},
+        ),
+        ("auto_reply.yaml", {"reply", "saved_recipients_only"}),
+    ],
+)
+def test_blueprint_metadata(file_name: str, inputs: set[str]) -> None:
+    """Each blueprint is a valid automation blueprint pointing at its own file in the repository."""
+    blueprint = Blueprint(
+        load_yaml_dict(BLUEPRINTS / file_name),
+        path=f"tatango_sms/{file_name}",
+        expected_domain="automation",
+        schema=AUTOMATION_BLUEPRINT_SCHEMA,
+    )
+    assert blueprint.validate() is None
+    metadata = blueprint.metadata
+    assert metadata["source_url"] == (
+        f"{REPOSITORY}/blob/main/blueprints/automation/tatango_sms/{file_name}"
+    )
+    assert metadata["homeassistant"] == {"min_version": "2025.4.0"}
+    assert set(blueprint.inputs) == inputs
+    assert extract_inputs(blueprint.data) == inputs
+    assert blueprint.data["triggers"] == [
+        {"trigger": "event", "event_type": f"{DOMAIN}_received"}
+    ]
+    for name, spec in blueprint.inputs.items():
+        assert spec["name"], name
+        assert spec["description"], name
+
+
+# SMS command
+
+
+async def test_command_runs_actions_then_replies(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """The keyword, in any case, runs the actions; the reply, rendered afterwards, goes to the sender."""
+    await set_up_automations(hass, command(**GARAGE_COMMAND))
+    events = async_capture_events(hass, COMMAND_EVENT)
+    assert state_of(hass, GARAGE) == STATE_OFF
+
+    await sms(ALICE, "GaRaGe please")
+
+    assert state_of(hass, GARAGE) == STATE_ON
+    assert [event.data for event in events] == [
+        {"sender": f"from {ALICE}", "content": "GaRaGe please", "recipient": "Alice"}
+    ]
+    assert sent(simulator) == [(ALICE, "Garage is on")]
+    assert simulator.delivered(ALICE) == ["Garage is on"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["Garages please", "open the garage", "", "   ", "gar age"],
+)
+async def test_command_ignores_other_keywords(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+    content: str,
+) -> None:
+    """An SMS whose first word is not the keyword runs nothing and gets no reply."""
+    await set_up_automations(hass, command(**GARAGE_COMMAND))
+    events = async_capture_events(hass, COMMAND_EVENT)
+
+    await sms(ALICE, content)
+
+    assert state_of(hass, GARAGE) == STATE_OFF
+    assert events == []
+    assert sent(simulator) == []
+
+
+async def test_command_ignores_strangers_by_default(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """By default only saved recipients can run a command; a stranger's SMS does nothing."""
+    await set_up_automations(hass, command(**GARAGE_COMMAND))
+
+    await sms(STRANGER, "garage")
+
+    assert state_of(hass, GARAGE) == STATE_OFF
+    assert sent(simulator) == []
+
+    await sms(ALICE, "garage")
+
+    assert state_of(hass, GARAGE) == STATE_ON
+    assert sent(simulator) == [(ALICE, "Garage is on")]
+
+
+async def test_command_from_anyone(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """With "only from saved recipients" off, a stranger can run the command and gets the reply."""
+    await set_up_automations(
+        hass, command(**GARAGE_COMMAND, saved_recipients_only=False)
+    )
+    events = async_capture_events(hass, COMMAND_EVENT)
+
+    await sms(STRANGER, "GARAGE")
+
+    assert state_of(hass, GARAGE) == STATE_ON
+    assert [event.data for event in events] == [
+        {"sender": f"from {STRANGER}", "content": "GARAGE", "recipient": None}
+    ]
+    assert sent(simulator) == [(STRANGER, "Garage is on")]
+
+
+async def test_command_reply_only_and_actions_only(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """A command without actions only replies; a command without a reply only acts, silently."""
+    await set_up_automations(
+        hass,
+        command(keyword=" Ping ", reply="PONG {{ trigger.event.data.recipient }}"),
+        command(
+            keyword="GARAGE",
+            command_actions=GARAGE_COMMAND["command_actions"],
+        ),
+    )
+
+    await sms(ALICE, "ping")
+    await sms(ALICE, "Garage")
+
+    assert state_of(hass, GARAGE) == STATE_ON
+    assert sent(simulator) == [(ALICE, "PONG Alice")]
+
+
+async def test_commands_side_by_side(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """Several commands each answer only their own keyword."""
+    await set_up_automations(
+        hass,
+        command(**GARAGE_COMMAND),
+        command(
+            keyword="close",
+            command_actions=[
+                {"action": "input_boolean.turn_off", "target": {"entity_id": GARAGE}}
+            ],
+            reply="Closed",
+        ),
+    )
+
+    await sms(ALICE, "garage")
+    await sms(ALICE, "close it")
+
+    assert state_of(hass, GARAGE) == STATE_OFF
+    assert sent(simulator) == [(ALICE, "Garage is on"), (ALICE, "Closed")]
+
+
+# Auto-reply
+
+
+async def test_auto_reply_reverses_the_message(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """The default reply is the message reversed, as in the gateway's documentation, to anyone."""
+    await set_up_automations(hass, auto_reply())
+
+    await sms(STRANGER, "Hello, world! <3 & 🏠")
+    await sms(ALICE, "PING 5e1")
+
+    assert sent(simulator) == [
+        (STRANGER, "🏠 & 3< !dlrow ,olleH"),
+        (ALICE, "1e5 GNIP"),
+    ]
+    assert simulator.delivered(STRANGER) == ["🏠 & 3< !dlrow ,olleH"]
+
+
+async def test_auto_reply_to_a_new_number_invites_it(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """A reply to a number that has not opted in is accepted by the gateway and held until it does."""
+    await set_up_automations(hass, auto_reply())
+    newcomer = "2065550177"
+
+    await sms(newcomer, "abc")
+
+    assert [(r.recipient, r.message, r.status) for r in simulator.requests] == [
+        (newcomer, "cba", 202)
+    ]
+    simulator.opt_in(newcomer)
+    assert simulator.delivered(newcomer) == ["cba"]
+
+
+async def test_auto_reply_saved_recipients_only(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """With "only to saved recipients" on, strangers get no reply."""
+    await set_up_automations(hass, auto_reply(saved_recipients_only=True))
+
+    await sms(STRANGER, "hello")
+    await sms(ALICE, "hello")
+
+    assert sent(simulator) == [(ALICE, "olleh")]
+
+
+async def test_auto_reply_custom_and_empty_replies(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """The reply can be any template; a reply that comes out empty is not sent."""
+    await set_up_automations(
+        hass,
+        auto_reply(
+            reply=(
+                "{% if trigger.event.data.keyword != 'QUIET' %}"
+                "Thanks {{ trigger.event.data.recipient or 'stranger' }}, got "
+                "{{ trigger.event.data.content | length }} characters"
+                "{% endif %}"
+            )
+        ),
+    )
+
+    await sms(ALICE, "hi there")
+    await sms(STRANGER, "quiet please")
+    await sms(STRANGER, "yo")
+
+    assert sent(simulator) == [
+        (ALICE, "Thanks Alice, got 8 characters"),
+        (STRANGER, "Thanks stranger, got 2 characters"),
+    ]
+
+
+async def test_auto_reply_to_an_empty_message_sends_nothing(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """The reverse of an empty SMS is empty: nothing is sent, and nothing fails."""
+    await set_up_automations(hass, auto_reply())
+
+    await sms(ALICE, "")
+    await sms(ALICE, "  ")
+
+    assert sent(simulator) == []
+
+
+@pytest.fixture
+async def other_simulator(socket_enabled: None) -> AsyncIterator[GatewaySimulator]:
+    """Run a second gateway simulator, for a second account."""
+    sim = GatewaySimulator(key=OTHER_KEY, password=OTHER_PASSWORD)
+    await sim.start(host="127.0.0.1", port=0)
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+async def test_replies_go_out_through_the_receiving_account(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    other_simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """With two accounts, each reply is sent by the account that received the SMS."""
+    other = make_entry(
+        other_simulator.messages_url,
+        key=OTHER_KEY,
+        password=OTHER_PASSWORD,
+        title="Tatango SMS 2",
+        recipients={"Alice": ALICE},
+    )
+    await async_add_and_set_up(hass, other)
+    other_simulator.opt_in(ALICE)
+    await set_up_automations(hass, auto_reply(), command(**GARAGE_COMMAND))
+
+    await sms(ALICE, "one")
+    await sms(ALICE, "two", entry=other, gateway=other_simulator)
+    await sms(ALICE, "garage", entry=other, gateway=other_simulator)
+
+    assert sent(simulator) == [(ALICE, "eno")]
+    # The two automations triggered by "garage" run side by side, in no set order.
+    assert sorted(sent(other_simulator)) == [
+        (ALICE, "Garage is on"),
+        (ALICE, "egarag"),
+        (ALICE, "owt"),
+    ]

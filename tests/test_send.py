@@ -1,0 +1,646 @@
+"""Tests for the tatango_sms.send_message action and the send path behind every way of sending."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import hashlib
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.tatango_sms.const import DOMAIN, SERVICE_SEND_MESSAGE
+from custom_components.tatango_sms.gateway import TatangoGateway
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import CONF_PASSWORD
+from homeassistant.core import HomeAssistant, ServiceResponse
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
+from tatango_simulator import GatewaySimulator
+from tatango_simulator.state import NumberStatus
+
+from .conftest import ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER
+from .const import TEST_KEY, TEST_PASSWORD
+from .helpers import OTHER_KEY, OTHER_PASSWORD, make_entry
+
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+
+def gateway_hash(message: str) -> str:
+    """Return the hash the gateway expects, computed independently of the integration."""
+    return hashlib.md5(
+        (TEST_PASSWORD + message).encode("utf-8"), usedforsecurity=False
+    ).hexdigest()
+
+
+def gsm7_septets(text: str) -> int:
+    """Return the GSM-7 length of a text: extension characters take two septets."""
+    return len(text) + sum(char in GSM7_EXTENSION for char in text)
+
+
+def ucs2_units(text: str) -> int:
+    """Return the UCS-2 (UTF-16) length of a text: emoji take two units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+async def send(hass: HomeAssistant, **data: Any) -> ServiceResponse:
+    """Call the action and return its response."""
+    return await hass.services.async_call(
+        DOMAIN, SERVICE_SEND_MESSAGE, data, blocking=True, return_response=True
+    )
+
+
+# Sending and the response
+
+
+async def test_send_to_name_and_number(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """A saved name and a typed number both get the message; the response says what happened to each."""
+    simulator.opt_in(ALICE_NUMBER)
+
+    response = await send(
+        hass, message="Dinner is ready", recipients=["alice", "+1 (206) 555-0199"]
+    )
+
+    assert response == {
+        "recipients": [
+            {
+                "recipient": ALICE_NUMBER,
+                "name": "Alice",
+                "outcome": "sent",
+                "sms_sent": 1,
+            },
+            {
+                "recipient": STRANGER_NUMBER,
+                "name": None,
+                "outcome": "invited",
+                "sms_sent": 1,
+            },
+        ]
+    }
+    assert simulator.delivered(ALICE_NUMBER) == ["Dinner is ready"]
+    # The stranger was invited to opt in; the message waits for them.
+    assert simulator.status_of(STRANGER_NUMBER) is NumberStatus.INVITED
+    assert simulator.delivered(STRANGER_NUMBER) == []
+    simulator.opt_in(STRANGER_NUMBER)
+    assert simulator.delivered(STRANGER_NUMBER) == ["Dinner is ready"]
+
+
+async def test_saved_number_is_named_and_sent_once(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """A saved recipient's number counts as that recipient, and naming someone twice sends once."""
+    simulator.opt_in(BOB_NUMBER)
+
+    response = await send(
+        hass, message="Hello Bob", recipients=["Bob", "(206) 555-0102", "206.555.0102"]
+    )
+
+    assert response == {
+        "recipients": [
+            {"recipient": BOB_NUMBER, "name": "Bob", "outcome": "sent", "sms_sent": 1}
+        ]
+    }
+    assert len(simulator.requests) == 1
+    assert simulator.delivered(BOB_NUMBER) == ["Hello Bob"]
+
+
+async def test_send_without_asking_for_a_response(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """The action also works from an automation that does not want the response."""
+    simulator.opt_in(ALICE_NUMBER)
+
+    await hass.services.async_call(
+        DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        {"message": "Garage door open", "recipients": "Alice"},
+        blocking=True,
+    )
+
+    assert simulator.delivered(ALICE_NUMBER) == ["Garage door open"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Front door opened",
+        "Température 21°C, humidité 40% — ça va ✓",
+        "Rent: 1200€ {due} [today] ~ 5^2 | back\\slash",
+        "Leak in the basement 💧🚨 👀",
+        "Line one\nLine two\r\nkey=value&hash=abc",
+    ],
+)
+async def test_form_is_exactly_key_recipient_message_hash(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    message: str,
+) -> None:
+    """The gateway receives exactly key, recipient, message and hash = md5(password + message), whatever the text."""
+    simulator.opt_in(ALICE_NUMBER)
+
+    await send(hass, message=message, recipients=["Alice"])
+
+    assert len(simulator.requests) == 1
+    request = simulator.requests[0]
+    assert sorted(name for name, _ in request.fields) == [
+        "hash",
+        "key",
+        "message",
+        "recipient",
+    ]
+    assert request.form == {
+        "key": TEST_KEY,
+        "recipient": ALICE_NUMBER,
+        "message": message,
+        "hash": gateway_hash(message),
+    }
+    assert request.status == 200
+    assert simulator.delivered(ALICE_NUMBER) == [message]
+
+
+# Validation: nothing is sent unless the whole call is valid
+
+
+@pytest.mark.parametrize(
+    ("data", "translation_key"),
+    [
+        ({"message": "", "recipients": ["Alice"]}, "empty_message"),
+        ({"message": "  \n ", "recipients": ["Alice"]}, "empty_message"),
+        ({"message": "Hi", "recipients": []}, "no_recipients"),
+        ({"message": "Hi"}, "no_recipients"),
+        (
+            {"message": "Hi", "recipients": ["Alice", "555-0123"]},
+            "invalid_phone_number",
+        ),
+        ({"message": "Hi", "recipients": ["+44 20 7946 0958"]}, "invalid_phone_number"),
+        ({"message": "Hi", "recipients": ["Alice", "Carol"]}, "unknown_recipient"),
+        (
+            {"message": "Hi", "recipients": ["Alice"], "config_entry_id": "nope"},
+            "unknown_entry",
+        ),
+    ],
+)
+async def test_invalid_call_sends_nothing(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    data: dict[str, Any],
+    translation_key: str,
+) -> None:
+    """An invalid call is refused with a translated validation error before anything is sent."""
+    simulator.opt_in(ALICE_NUMBER)
+
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await send(hass, **data)
+
+    assert exc_info.value.translation_domain == DOMAIN
+    assert exc_info.value.translation_key == translation_key
+    assert simulator.requests == []
+
+
+async def test_invalid_number_error_names_it(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """The validation error names the number or name that is wrong."""
+    with pytest.raises(ServiceValidationError, match="555-0123") as exc_info:
+        await send(hass, message="Hi", recipients=["555-0123"])
+    assert exc_info.value.translation_placeholders == {"recipient": "555-0123"}
+
+    with pytest.raises(ServiceValidationError, match="Carol"):
+        await send(hass, message="Hi", recipients=["Carol"])
+    assert simulator.requests == []
+
+
+async def test_unloaded_entry_is_refused(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """Sending from an account that is not loaded is refused without contacting the gateway."""
+    assert await hass.config_entries.async_unload(setup_entry.entry_id)
+
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await send(hass, message="Hi", recipients=["Alice"])
+
+    assert exc_info.value.translation_key == "entry_not_loaded"
+    assert simulator.requests == []
+
+
+@pytest.fixture
+async def other_simulator(socket_enabled: None) -> AsyncIterator[GatewaySimulator]:
+    """Run a second gateway simulator, for a second account."""
+    sim = GatewaySimulator(key=OTHER_KEY, password=OTHER_PASSWORD)
+    await sim.start(host="127.0.0.1", port=0)
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+async def test_two_accounts_need_config_entry_id(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    other_simulator: GatewaySimulator,
+) -> None:
+    """With two accounts the call must choose one; the chosen account's gateway gets the message."""
+    other = make_entry(
+        other_simulator.messages_url,
+        key=OTHER_KEY,
+        password=OTHER_PASSWORD,
+        title="Tatango SMS 2",
+    )
+    other.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(other.entry_id)
+    await hass.async_block_till_done()
+    other_simulator.opt_in(STRANGER_NUMBER)
+
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await send(hass, message="Hi", recipients=[STRANGER_NUMBER])
+    assert exc_info.value.translation_key == "config_entry_required"
+    assert simulator.requests == []
+    assert other_simulator.requests == []
+
+    response = await send(
+        hass,
+        message="From the second account",
+        recipients=[STRANGER_NUMBER],
+        config_entry_id=other.entry_id,
+    )
+    assert response is not None
+    assert response["recipients"][0]["outcome"] == "sent"
+    assert other_simulator.delivered(STRANGER_NUMBER) == ["From the second account"]
+    assert simulator.requests == []
+
+    # A saved name belongs to its own account only.
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await send(
+            hass, message="Hi", recipients=["Alice"], config_entry_id=other.entry_id
+        )
+    assert exc_info.value.translation_key == "unknown_recipient"
+
+
+# Failures: every recipient is tried, then one error names each failure
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (400, "the gateway rejected the phone number"),
+        (500, "the gateway failed"),
+        (501, "the gateway failed"),
+        (503, "the gateway's queue is down"),
+        (418, "the gateway gave an unexpected answer"),
+    ],
+)
+async def test_gateway_error_status_is_named(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    status: int,
+    reason: str,
+) -> None:
+    """A gateway error answer fails the call with an error naming the recipient and the problem."""
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.force_status(status)
+
+    with pytest.raises(HomeAssistantError) as exc_info:
+        await send(hass, message="Hi", recipients=["Alice"])
+
+    assert not isinstance(exc_info.value, ServiceValidationError)
+    assert exc_info.value.translation_key == "send_failed"
+    assert f"Alice ({ALICE_NUMBER}): {reason}" in str(exc_info.value)
+    assert [r.status for r in simulator.requests] == [status]
+    assert simulator.delivered(ALICE_NUMBER) == []
+
+
+async def test_queue_down_is_named(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """While the gateway's queue is down every send fails saying so, and works again once it is up."""
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.set_queue_down(True)
+
+    with pytest.raises(HomeAssistantError, match="the gateway's queue is down"):
+        await send(hass, message="Hi", recipients=["Alice"])
+
+    simulator.set_queue_down(False)
+    await send(hass, message="Hi again", recipients=["Alice"])
+    assert simulator.delivered(ALICE_NUMBER) == ["Hi again"]
+
+
+async def test_gateway_unreachable_is_named(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """When nothing listens at the gateway URL the error says the gateway cannot be reached."""
+    await simulator.stop()
+
+    with pytest.raises(HomeAssistantError) as exc_info:
+        await send(hass, message="Hi", recipients=["Alice", STRANGER_NUMBER])
+
+    assert exc_info.value.translation_key == "send_failed"
+    message = str(exc_info.value)
+    assert f"Alice ({ALICE_NUMBER}): cannot connect to the gateway" in message
+    assert f"{STRANGER_NUMBER}: cannot connect to the gateway" in message
+
+
+async def test_dropped_connection_is_named(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """A connection the gateway closes without answering fails the send, naming the connection problem."""
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.drop_connections(1)
+
+    with pytest.raises(
+        HomeAssistantError, match=r"Alice \(2065550101\): cannot connect to the gateway"
+    ):
+        await send(hass, message="Hi", recipients=["Alice"])
+
+    assert [r.dropped for r in simulator.requests] == [True]
+
+
+async def test_timeout_is_named(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A gateway that answers too late fails the send with a timeout error.
+
+    The gateway client's 15 s timeout is shortened so the test stays fast; the
+    entry is reloaded so its client is built with the short timeout.
+    """
+    url_default, _ = TatangoGateway.__init__.__defaults__
+    monkeypatch.setattr(TatangoGateway.__init__, "__defaults__", (url_default, 0.2))
+    assert await hass.config_entries.async_reload(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.set_latency(2)
+
+    with pytest.raises(
+        HomeAssistantError,
+        match=r"Alice \(2065550101\): the gateway did not answer in time",
+    ):
+        await send(hass, message="Hi", recipients=["Alice"])
+
+    assert len(simulator.requests) == 1
+
+
+async def test_every_recipient_is_tried_and_each_failure_named(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """One failing recipient does not stop the others; the error names only those that failed."""
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.opt_in(BOB_NUMBER)
+    simulator.opt_in(STRANGER_NUMBER)
+    simulator.force_status(500, number=BOB_NUMBER)
+    simulator.force_status(400, number=STRANGER_NUMBER)
+
+    with pytest.raises(HomeAssistantError) as exc_info:
+        await send(
+            hass, message="Storm warning", recipients=["Bob", "Alice", STRANGER_NUMBER]
+        )
+
+    message = str(exc_info.value)
+    assert f"Bob ({BOB_NUMBER}): the gateway failed" in message
+    assert f"{STRANGER_NUMBER}: the gateway rejected the phone number" in message
+    assert "Alice" not in message
+    assert sorted(r.recipient for r in simulator.requests) == sorted(
+        [ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER]
+    )
+    assert simulator.delivered(ALICE_NUMBER) == ["Storm warning"]
+
+
+async def test_wrong_password_starts_reauthentication(
+    hass: HomeAssistant, tatango_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """When the gateway refuses the credentials (401) the send fails and Home Assistant asks, once, to reauthenticate."""
+    tatango_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        tatango_entry, data={**tatango_entry.data, CONF_PASSWORD: "wrong-password"}
+    )
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.opt_in(BOB_NUMBER)
+
+    with pytest.raises(HomeAssistantError) as exc_info:
+        await send(hass, message="Hi", recipients=["Alice", "Bob"])
+    await hass.async_block_till_done()
+
+    reason = "the gateway refused the key or password"
+    assert f"Alice ({ALICE_NUMBER}): {reason}" in str(exc_info.value)
+    assert f"Bob ({BOB_NUMBER}): {reason}" in str(exc_info.value)
+    assert [r.status for r in simulator.requests] == [401, 401]
+    flows = [
+        flow
+        for flow in hass.config_entries.flow.async_progress()
+        if flow["context"]["source"] == SOURCE_REAUTH
+    ]
+    assert len(flows) == 1
+    assert flows[0]["handler"] == DOMAIN
+    assert flows[0]["context"]["entry_id"] == tatango_entry.entry_id
+
+
+async def test_sends_run_at_most_four_at_a_time(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """Six recipients are sent to concurrently, but never more than four requests at once."""
+    numbers = [f"20655502{i:02d}" for i in range(6)]
+    for number in numbers:
+        simulator.opt_in(number)
+    simulator.set_latency(0.5)
+
+    response = await send(hass, message="Fire drill", recipients=numbers)
+
+    assert response is not None
+    assert [r["outcome"] for r in response["recipients"]] == ["sent"] * 6
+    times = sorted(r.timestamp for r in simulator.requests)
+    # The first four arrive together, the last two only when the first answers come back.
+    assert (times[3] - times[0]).total_seconds() < 0.25
+    assert (times[4] - times[0]).total_seconds() > 0.4
+    for number in numbers:
+        assert simulator.delivered(number) == ["Fire drill"]
+
+
+# Long messages
+
+
+LONG_GSM = " ".join(f"Sensor {i} reports water in the basement." for i in range(12))
+LONG_EXTENDED = " ".join(
+    f"Budget {{item {i}}} costs 12€ [fixed] ~ ok | 5^2" for i in range(12)
+)
+LONG_EMOJI = " ".join(f"Leak 💧 number {i} 🚨 in the basement" for i in range(8))
+EMOJI_ONLY = "🚀" * 50
+NO_SPACES = "x" * 400
+
+
+@pytest.mark.parametrize(
+    ("message", "units", "limit"),
+    [
+        (LONG_GSM, gsm7_septets, 160),
+        (LONG_EXTENDED, gsm7_septets, 160),
+        (LONG_EMOJI, ucs2_units, 70),
+        (EMOJI_ONLY, ucs2_units, 70),
+        (NO_SPACES, gsm7_septets, 160),
+    ],
+    ids=["gsm7", "gsm7_extension", "emoji", "emoji_only", "no_spaces"],
+)
+@pytest.mark.usefixtures("setup_entry")
+async def test_long_message_split_in_order(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    message: str,
+    units: Any,
+    limit: int,
+) -> None:
+    """By default a long message arrives as several SMS, in order, each within one SMS and each signed over its own text."""
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.opt_in(BOB_NUMBER)
+
+    response = await send(hass, message=message, recipients=["Alice", "Bob"])
+
+    for number in (ALICE_NUMBER, BOB_NUMBER):
+        requests = [r for r in simulator.requests if r.recipient == number]
+        assert len(requests) > 1
+        for request in requests:
+            assert request.message
+            assert units(request.message) <= limit
+            assert request.hash == gateway_hash(request.message)
+            assert request.status == 200
+        assert "".join(r.message or "" for r in requests) == message
+        assert simulator.delivered(number) == [r.message for r in requests]
+    parts = len(simulator.delivered(ALICE_NUMBER))
+    assert response == {
+        "recipients": [
+            {
+                "recipient": ALICE_NUMBER,
+                "name": "Alice",
+                "outcome": "sent",
+                "sms_sent": parts,
+            },
+            {
+                "recipient": BOB_NUMBER,
+                "name": "Bob",
+                "outcome": "sent",
+                "sms_sent": parts,
+            },
+        ]
+    }
+
+
+async def test_split_parts_break_between_words(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """Split parts end at a space, so no word is cut in two."""
+    simulator.opt_in(ALICE_NUMBER)
+
+    await send(hass, message=LONG_GSM, recipients=["Alice"])
+
+    parts = simulator.delivered(ALICE_NUMBER)
+    assert len(parts) > 1
+    for part in parts[:-1]:
+        assert part.endswith(" ")
+    words = LONG_GSM.split(" ")
+    assert [w for part in parts for w in part.split(" ") if w] == words
+
+
+async def test_split_message_to_uninvited_number_stops_after_first_part(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """A number not yet opted in is invited with the first part only; the rest is not posted (it would be refused)."""
+    response = await send(hass, message=LONG_GSM, recipients=[STRANGER_NUMBER])
+
+    assert len(simulator.requests) == 1
+    first = simulator.requests[0]
+    assert first.status == 202
+    assert LONG_GSM.startswith(first.message or "-")
+    assert response == {
+        "recipients": [
+            {
+                "recipient": STRANGER_NUMBER,
+                "name": None,
+                "outcome": "invited",
+                "sms_sent": 1,
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("entry_options", "message", "units", "limit"),
+    [
+        ({"long_messages": "truncate"}, LONG_GSM, gsm7_septets, 160),
+        ({"long_messages": "truncate"}, LONG_EXTENDED, gsm7_septets, 160),
+        ({"long_messages": "truncate"}, LONG_EMOJI, ucs2_units, 70),
+    ],
+    ids=["gsm7", "gsm7_extension", "emoji"],
+)
+@pytest.mark.usefixtures("setup_entry")
+async def test_long_message_truncated(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    message: str,
+    units: Any,
+    limit: int,
+) -> None:
+    """With long messages set to truncate, one SMS with the start of the message is sent, signed over the cut text."""
+    simulator.opt_in(ALICE_NUMBER)
+
+    response = await send(hass, message=message, recipients=["Alice"])
+
+    assert len(simulator.requests) == 1
+    posted = simulator.requests[0].message or ""
+    assert message.startswith(posted)
+    assert len(posted) < len(message)
+    assert units(posted) <= limit
+    # It ends between words, and the next word would not have fitted.
+    assert posted.endswith(" ")
+    next_word_end = message.index(" ", len(posted)) + 1
+    assert units(message[:next_word_end]) > limit
+    assert simulator.requests[0].hash == gateway_hash(posted)
+    assert simulator.delivered(ALICE_NUMBER) == [posted]
+    assert response is not None
+    assert response["recipients"][0]["sms_sent"] == 1
+
+
+@pytest.mark.parametrize("entry_options", [{"long_messages": "send"}])
+async def test_long_message_sent_unchanged(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """With long messages set to send, the whole text goes in one request and the response counts the SMS it takes."""
+    simulator.opt_in(ALICE_NUMBER)
+    message = "y" * 400
+
+    response = await send(hass, message=message, recipients=["Alice"])
+
+    assert len(simulator.requests) == 1
+    assert simulator.requests[0].message == message
+    assert simulator.requests[0].hash == gateway_hash(message)
+    assert simulator.delivered(ALICE_NUMBER) == [message]
+    assert response == {
+        "recipients": [
+            # 400 GSM-7 characters take ceil(400 / 153) = 3 concatenated SMS.
+            {
+                "recipient": ALICE_NUMBER,
+                "name": "Alice",
+                "outcome": "sent",
+                "sms_sent": 3,
+            }
+        ]
+    }
+
+
+async def test_short_message_is_one_sms(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """A message of exactly one SMS (160 GSM-7 characters, 70 with emoji) is not split."""
+    simulator.opt_in(ALICE_NUMBER)
+    gsm = "z" * 160
+    emoji = "💧" * 35
+
+    await send(hass, message=gsm, recipients=["Alice"])
+    await send(hass, message=emoji, recipients=["Alice"])
+
+    assert simulator.delivered(ALICE_NUMBER) == [gsm, emoji]
