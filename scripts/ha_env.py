@@ -60,6 +60,9 @@ EXTRA_DOMAINS = (
 # Built with a C++ compiler for Python 3.14 (no wheels). Where that fails, the
 # abi3 wheels of later versions are installed instead and Home Assistant is
 # told to leave these alone (--skip-pip-packages): only the import matters.
+# Not requirements, but without them Home Assistant warns that its HTTP
+# compression falls back to the slow zlib (its container image has them).
+SPEEDUPS = ("isal", "zlib-ng")
 FALLBACK_WHEELS = {"pymicro-vad": "pymicro-vad==2.1.0", "pyspeex-noise": "pyspeex-noise==2.0.1"}
 
 
@@ -81,7 +84,7 @@ def requirements() -> list[str]:
     from homeassistant.requirements import DISCOVERY_INTEGRATIONS  # noqa: PLC0415
 
     components = Path(homeassistant.__file__).parent / "components"
-    found: dict[str, None] = dict.fromkeys([*totp.REQUIREMENTS, *notify.REQUIREMENTS])
+    found = dict.fromkeys([*totp.REQUIREMENTS, *notify.REQUIREMENTS, *SPEEDUPS])
     todo = [*bootstrap.CORE_INTEGRATIONS, *bootstrap.DEFAULT_INTEGRATIONS, *EXTRA_DOMAINS]
     todo += [p.parent.name for p in CUSTOM_COMPONENTS.glob("*/manifest.json")]
     seen: set[str] = set()
@@ -262,8 +265,9 @@ def start_home_assistant(config_dir: Path, *, output: Path | None = None) -> sub
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
-    """Return whether host:port can be bound."""
+    """Return whether host:port can be bound (as servers do, with SO_REUSEADDR)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

@@ -194,6 +194,22 @@ HA_RUN_VERSION=2026.11.0
 HA_ROOTFS_VENV=/opt/ha-venv
 HA_REPO_MOUNT=/mnt/tatango
 HA_RUNTIME=""
+# What Home Assistant's container image has and a default start looks for
+# (tts needs ffmpeg, camera libturbojpeg): without them it logs errors.
+HA_ROOTFS_PACKAGES="ffmpeg libturbojpeg0"
+
+_ensure_ha_rootfs_packages() {
+  if [[ -f $ROOTFS/.ha-packages && $(cat "$ROOTFS/.ha-packages") == "$HA_ROOTFS_PACKAGES" ]]; then
+    return 0
+  fi
+  say "installing $HA_ROOTFS_PACKAGES into the root filesystem (once)"
+  # shellcheck disable=SC2086  # a list of package names
+  chroot "$ROOTFS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c '
+    apt-get -qq -o Acquire::Check-Valid-Until=false update &&
+      apt-get install -y -qq --no-install-recommends "$@" >/dev/null &&
+      apt-get clean && rm -rf /var/lib/apt/lists/*' sh $HA_ROOTFS_PACKAGES &&
+    echo "$HA_ROOTFS_PACKAGES" >"$ROOTFS/.ha-packages"
+}
 
 # prepare_ha: find or build the environment (cached), then install whatever
 # Home Assistant would otherwise install at run time (normally nothing).
@@ -203,7 +219,7 @@ prepare_ha() {
     HA_RUNTIME=native:$CACHE/venv-ha
     base=$python venv=$CACHE/venv-ha host_venv=$CACHE/venv-ha
   elif can_build_rootfs; then
-    ensure_rootfs || return 1
+    ensure_rootfs && _ensure_ha_rootfs_packages || return 1
     HA_RUNTIME=rootfs
     base=python3.14 venv=$HA_ROOTFS_VENV host_venv=$ROOTFS$HA_ROOTFS_VENV
   else

@@ -12,6 +12,7 @@ from .blocked import BlockedNumbers
 from .const import ATTR_CONFIG_ENTRY_ID, CONF_KEY, DATA_HASS_CONFIG, DOMAIN
 from .data import TatangoConfigEntry, TatangoData
 from .gateway import TatangoGateway
+from .outbox import Outbox
 from .sender import SmsSender
 from .services import async_setup_services
 from .webhook import async_delete_cloudhook, async_register_webhook
@@ -38,9 +39,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> b
     )
     blocked = BlockedNumbers(hass, entry.entry_id)
     await blocked.async_load(entry.title)
-    entry.runtime_data = TatangoData(
-        gateway, blocked, SmsSender(hass, entry, gateway, blocked)
-    )
+    outbox = Outbox(hass, entry.entry_id)
+    await outbox.async_load()
+    sender = SmsSender(hass, entry, gateway, blocked, outbox)
+    entry.runtime_data = TatangoData(gateway, blocked, sender)
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # alert: and YAML notify groups can only call legacy notify services.
@@ -54,6 +56,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> b
             hass.data[DATA_HASS_CONFIG],
         ),
     )
+    outbox.async_start(sender.async_deliver_queued)
+    entry.async_on_unload(outbox.async_stop)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     return True
 
@@ -73,6 +77,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> None:
-    """Delete the cloudhook and the saved blocks of a removed entry."""
+    """Delete the cloudhook, saved blocks and outbox of a removed entry."""
     await async_delete_cloudhook(hass, entry)
     await BlockedNumbers(hass, entry.entry_id).async_remove()
+    await Outbox(hass, entry.entry_id).async_remove()

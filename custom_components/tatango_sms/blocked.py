@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 
 STORAGE_VERSION = 1
 
@@ -40,7 +41,11 @@ class BlockedNumbers:
 
     async def async_load(self, title: str) -> None:
         """Load the blocked numbers saved earlier and show their repair issues."""
-        self._numbers = set(await self._store.async_load() or [])
+        try:
+            self._numbers = set(await self._store.async_load() or [])
+        except (HomeAssistantError, TypeError, ValueError) as err:
+            LOGGER.warning("The blocked numbers could not be read: %s", err)
+            self._numbers = set()
         for number in self._numbers:
             self._create_issue(number, title)
 

@@ -23,6 +23,9 @@ from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -36,11 +39,13 @@ from .const import (
     CONF_CLOUDHOOK,
     CONF_KEY,
     CONF_LONG_MESSAGES,
+    CONF_MAX_QUEUE_AGE,
     CONF_NEW_WEBHOOK_URL,
     CONF_PHONE_NUMBER,
     CONF_TEST_RECIPIENT,
     DEFAULT_ACCEPT_UNKNOWN_SENDERS,
     DEFAULT_LONG_MESSAGES,
+    DEFAULT_MAX_QUEUE_AGE,
     DEFAULT_TITLE,
     DOMAIN,
     LOGGER,
@@ -341,6 +346,18 @@ class TatangoOptionsFlow(OptionsFlow):
                             ],
                             mode=SelectSelectorMode.LIST,
                             translation_key=CONF_LONG_MESSAGES,
+                        )
+                    ),
+                    vol.Required(
+                        CONF_MAX_QUEUE_AGE,
+                        default=options.get(CONF_MAX_QUEUE_AGE, DEFAULT_MAX_QUEUE_AGE),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=1,
+                            max=168,
+                            step=1,
+                            unit_of_measurement="h",
+                            mode=NumberSelectorMode.BOX,
                         )
                     ),
                     vol.Required(

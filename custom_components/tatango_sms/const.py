@@ -15,6 +15,8 @@ CONF_TEST_RECIPIENT: Final = "test_recipient"
 CONF_NEW_WEBHOOK_URL: Final = "new_webhook_url"
 
 EVENT_RECEIVED: Final = f"{DOMAIN}_received"
+EVENT_SENT: Final = f"{DOMAIN}_sent"
+EVENT_FAILED: Final = f"{DOMAIN}_failed"
 EVENT_TYPE_RECEIVED: Final = "received"
 
 ATTR_SENDER: Final = "sender"
@@ -41,6 +43,9 @@ LONG_MESSAGES_TRUNCATE: Final = "truncate"
 LONG_MESSAGES_SEND: Final = "send"
 DEFAULT_LONG_MESSAGES: Final = LONG_MESSAGES_SPLIT
 
+CONF_MAX_QUEUE_AGE: Final = "max_queue_age"
+DEFAULT_MAX_QUEUE_AGE: Final = 24
+
 CONF_ACCEPT_UNKNOWN_SENDERS: Final = "accept_unknown_senders"
 DEFAULT_ACCEPT_UNKNOWN_SENDERS: Final = True
 
@@ -57,3 +62,8 @@ DATA_HASS_CONFIG: Final = f"{DOMAIN}_hass_config"
 def signal_status(entry_id: str) -> str:
     """Return the dispatcher signal for opt-in status changes of one entry."""
     return f"{DOMAIN}_status_{entry_id}"
+
+
+def signal_outbox(entry_id: str) -> str:
+    """Return the dispatcher signal for changes of one entry's outbox."""
+    return f"{DOMAIN}_outbox_{entry_id}"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from .const import CONF_KEY
 from .data import TatangoConfigEntry
@@ -19,7 +20,20 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: TatangoConfigEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry, with secrets and phone numbers redacted."""
+    now = dt_util.utcnow().timestamp()
+    sender = entry.runtime_data.sender
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "webhook": asdict(entry.runtime_data.webhook_stats),
+        "blocked_numbers": len(list(entry.runtime_data.blocked)),
+        "outbox": [
+            {
+                "recipient": REDACTED,
+                "parts": len(message.parts),
+                "attempts": message.attempts,
+                "queued_for": message.queued_for(now),
+                "next_attempt_in": round(message.next_attempt - now, 1),
+            }
+            for message in sender.outbox.messages
+        ],
     }

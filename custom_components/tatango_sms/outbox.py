@@ -24,7 +24,9 @@ JITTER = 0.2
 
 def retry_delay(attempts: int) -> float:
     """Return the wait before the next try: 30 s doubling to 15 min, with ±20 % jitter."""
-    base = min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS)
+    base: float = min(
+        FIRST_RETRY_SECONDS * 2.0 ** max(attempts - 1, 0), MAX_RETRY_SECONDS
+    )
     return base * random.uniform(1 - JITTER, 1 + JITTER)
 
 
@@ -38,14 +40,13 @@ class QueuedMessage:
     parts: list[str]
     queued_at: float
     next_attempt: float
-    attempts: int = 1
-    sms_sent: int = 0
+    attempts: int = 0
 
     @classmethod
     def new(
-        cls, number: str, name: str | None, parts: list[str], sms_sent: int
+        cls, number: str, name: str | None, parts: list[str], *, attempts: int
     ) -> QueuedMessage:
-        """Return a message that failed its first attempt just now."""
+        """Return a message queued now, after `attempts` tries."""
         now = dt_util.utcnow().timestamp()
         return cls(
             id=uuid.uuid4().hex,
@@ -54,7 +55,7 @@ class QueuedMessage:
             parts=parts,
             queued_at=now,
             next_attempt=now + retry_delay(1),
-            sms_sent=sms_sent,
+            attempts=attempts,
         )
 
     def queued_for(self, now: float) -> float:
@@ -98,12 +99,6 @@ class Outbox:
     async def async_save(self) -> None:
         """Write the outbox to disk."""
         await self._store.async_save([asdict(message) for message in self.messages])
-
-    async def async_add(self, messages: list[QueuedMessage]) -> None:
-        """Queue messages and persist them before returning."""
-        self.messages.extend(messages)
-        await self.async_save()
-        self.async_schedule()
 
     async def async_remove(self) -> None:
         """Delete the stored outbox of a removed entry."""

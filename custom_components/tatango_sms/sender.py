@@ -3,36 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonObjectType
 
 from .blocked import BlockedNumbers
 from .const import (
+    ATTR_CONFIG_ENTRY_ID,
     CONF_LONG_MESSAGES,
+    CONF_MAX_QUEUE_AGE,
     CONF_PHONE_NUMBER,
     DEFAULT_LONG_MESSAGES,
+    DEFAULT_MAX_QUEUE_AGE,
     DOMAIN,
+    EVENT_FAILED,
+    EVENT_SENT,
     LONG_MESSAGES_SEND,
     LONG_MESSAGES_TRUNCATE,
     MAX_CONCURRENT_SENDS,
     SUBENTRY_TYPE_RECIPIENT,
+    signal_outbox,
     signal_status,
 )
 from .gateway import (
     AuthenticationError,
     Delivery,
+    GatewayConnectionError,
     GatewayError,
+    GatewayTimeoutError,
     InvitationPendingError,
     NumberBlockedError,
     TatangoGateway,
 )
+from .outbox import Outbox, QueuedMessage, retry_delay
 from .phone import (
     InvalidPhoneNumber,
     normalize_phone_number,
@@ -50,6 +61,11 @@ class OptInStatus(StrEnum):
     INVITED = "invited"
     INVITATION_PENDING = "invitation_pending"
     BLOCKED = "blocked"
+
+
+QUEUED = "queued"
+UNKNOWN = "unknown"
+EXPIRED = "expired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +91,8 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        """Return whether the gateway took the message."""
-        return self.outcome in (Delivery.SENT, Delivery.INVITED)
+        """Return whether the gateway took the message, or will be asked again later."""
+        return self.outcome in (Delivery.SENT, Delivery.INVITED, QUEUED)
 
     def as_response(self) -> JsonObjectType:
         """Return the action's response data for this recipient."""
@@ -89,6 +105,9 @@ class Outcome:
 
 
 BLOCKED = "blocked"
+QUEUED = "queued"
+UNKNOWN = "unknown"
+EXPIRED = "expired"
 
 _STATUS_BY_OUTCOME = {
     Delivery.SENT: OptInStatus.SUBSCRIBED,
@@ -107,8 +126,25 @@ _REASON_TEXT = {
     "server_error": "the gateway failed",
     "unexpected_status": "the gateway gave an unexpected answer",
     "cannot_connect": "cannot connect to the gateway",
-    "timeout": "the gateway did not answer in time",
+    UNKNOWN: "the gateway may or may not have taken the message (the answer was lost), so it was not resent",
 }
+
+
+@dataclass(slots=True)
+class Attempt:
+    """The result of posting a message's parts in order."""
+
+    outcome: str
+    sms_sent: int = 0
+    remaining: list[str] = field(default_factory=list)
+    retryable: bool = False
+
+
+def _is_unknown(err: GatewayError) -> bool:
+    """Return whether the gateway may have taken the message despite the error."""
+    return isinstance(err, GatewayTimeoutError) or (
+        isinstance(err, GatewayConnectionError) and err.request_sent
+    )
 
 
 def fold_title(message: str, title: str | None) -> str:
@@ -125,13 +161,17 @@ class SmsSender:
         entry: ConfigEntry,
         gateway: TatangoGateway,
         blocked: BlockedNumbers,
+        outbox: Outbox,
     ) -> None:
         """Initialize the sender of one config entry."""
         self._hass = hass
         self._entry = entry
         self._gateway = gateway
         self._blocked = blocked
+        self.outbox = outbox
         self._semaphore = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
+        # One message at a time per number keeps them in order, queued or not.
+        self._number_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.statuses: dict[str, OptInStatus] = {}
         # The entry reloads when its recipients change, so these stay current.
         self.saved_recipients = [
@@ -195,11 +235,17 @@ class SmsSender:
     async def async_send(
         self, message: str, recipients: list[Recipient]
     ) -> list[Outcome]:
-        """Send to every recipient; raise naming each failed one if any failed."""
+        """Send to every recipient; raise naming each failed one if any failed.
+
+        A retryable failure queues the message in the outbox (outcome `queued`),
+        persisted before this returns.
+        """
         parts = self.message_parts(message)
         outcomes = await asyncio.gather(
             *(self._async_send_to(recipient, parts) for recipient in recipients)
         )
+        if any(outcome.outcome == QUEUED for outcome in outcomes):
+            await self._async_outbox_changed()
         if failed := [outcome for outcome in outcomes if not outcome.ok]:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -214,37 +260,116 @@ class SmsSender:
         return outcomes
 
     async def _async_send_to(self, recipient: Recipient, parts: list[str]) -> Outcome:
-        """Post the parts in order to one recipient; stop at the first failure."""
-        if recipient.number in self._blocked:
+        """Send one message now, or queue it behind earlier ones or after a retryable failure."""
+        number = recipient.number
+        if number in self._blocked:
             return Outcome(recipient, BLOCKED, 0)
-        sms_sent = 0
-        outcome: str = Delivery.SENT
+        async with self._number_locks[number]:
+            if self.outbox.has_number(number):
+                self.outbox.messages.append(
+                    QueuedMessage.new(number, recipient.name, parts, attempts=0)
+                )
+                return Outcome(recipient, QUEUED, 0)
+            attempt = await self._async_post_parts(number, parts)
+            if attempt.retryable:
+                self.outbox.messages.append(
+                    QueuedMessage.new(
+                        number, recipient.name, attempt.remaining, attempts=1
+                    )
+                )
+                return Outcome(recipient, QUEUED, attempt.sms_sent)
+        return Outcome(recipient, attempt.outcome, attempt.sms_sent)
+
+    async def _async_post_parts(self, number: str, parts: list[str]) -> Attempt:
+        """Post the parts in order; stop at the first failure or invitation."""
+        attempt = Attempt(Delivery.SENT)
         # What the last accepted part said about the opt-in, should a later part fail.
         accepted: str | None = None
         async with self._semaphore:
-            for part in parts:
+            for index, part in enumerate(parts):
                 try:
-                    result = await self._gateway.send(recipient.number, part)
+                    result = await self._gateway.send(number, part)
                 except NumberBlockedError:
-                    outcome = BLOCKED
-                    await self._blocked.async_block(recipient.number, self._entry.title)
+                    attempt.outcome = BLOCKED
+                    await self._blocked.async_block(number, self._entry.title)
                 except AuthenticationError as err:
-                    outcome = err.reason
+                    attempt.outcome = err.reason
                     self._entry.async_start_reauth(self._hass)
                 except GatewayError as err:
-                    outcome = err.reason
+                    attempt.outcome = UNKNOWN if _is_unknown(err) else err.reason
+                    attempt.retryable = err.retryable
+                    attempt.remaining = parts[index:]
                 else:
-                    outcome = accepted = result.delivery
-                    sms_sent += sms_info(part).segments
+                    attempt.outcome = accepted = result.delivery
+                    attempt.sms_sent += sms_info(part).segments
                     if result.delivery is Delivery.SENT:
                         continue
                 # After a failure, or an invitation (which holds only the first
                 # part: the gateway answers 409 until the number opts in), stop.
                 break
+        outcome = attempt.outcome
         self._record_status(
-            recipient.number, outcome if outcome in _STATUS_BY_OUTCOME else accepted
+            number, outcome if outcome in _STATUS_BY_OUTCOME else accepted
         )
-        return Outcome(recipient, outcome, sms_sent)
+        return attempt
+
+    async def async_deliver_queued(self, numbers: list[str]) -> None:
+        """Retry the queued messages of numbers whose first message is due."""
+        if any(self._entry.async_get_active_flows(self._hass, {SOURCE_REAUTH})):
+            # Paused until the new credentials reload the entry.
+            later = dt_util.utcnow().timestamp() + retry_delay(1)
+            for message in self.outbox.messages:
+                message.next_attempt = max(message.next_attempt, later)
+        else:
+            await asyncio.gather(*(self._async_deliver_number(n) for n in numbers))
+        await self._async_outbox_changed()
+
+    async def _async_deliver_number(self, number: str) -> None:
+        """Send one number's queued messages in order until one must wait again."""
+        max_age = 3600 * self._entry.options.get(
+            CONF_MAX_QUEUE_AGE, DEFAULT_MAX_QUEUE_AGE
+        )
+        async with self._number_locks[number]:
+            for message in self.outbox.queued_for_number(number):
+                now = dt_util.utcnow().timestamp()
+                if now - message.queued_at >= max_age:
+                    self._finish(message, EXPIRED, now)
+                    continue
+                if number in self._blocked:
+                    self._finish(message, BLOCKED, now)
+                    continue
+                attempt = await self._async_post_parts(number, message.parts)
+                message.attempts += 1
+                if not attempt.retryable:
+                    self._finish(message, attempt.outcome, now)
+                    if attempt.outcome == AuthenticationError.reason:
+                        break  # The rest wait for the reauthentication.
+                    continue
+                message.parts = attempt.remaining
+                message.next_attempt = now + retry_delay(message.attempts)
+                break
+
+    def _finish(self, message: QueuedMessage, outcome: str, now: float) -> None:
+        """Take a message out of the outbox and tell automations how it ended."""
+        self.outbox.messages.remove(message)
+        delivered = outcome in (Delivery.SENT, Delivery.INVITED)
+        self._hass.bus.async_fire(
+            EVENT_SENT if delivered else EVENT_FAILED,
+            {
+                "recipient": message.number,
+                "name": message.name,
+                "outcome": str(outcome),
+                "attempts": message.attempts,
+                "queued_for": message.queued_for(now),
+                ATTR_CONFIG_ENTRY_ID: self._entry.entry_id,
+            },
+        )
+
+    async def _async_outbox_changed(self) -> None:
+        """Persist the outbox, set its timer and update its sensor."""
+        await self.outbox.async_save()
+        self.outbox.async_schedule()
+        async_dispatcher_send(self._hass, signal_outbox(self._entry.entry_id))
 
     async def async_unblock(self, number: str) -> None:
         """Clear a block once the person opted back in."""

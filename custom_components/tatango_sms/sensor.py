@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from homeassistant.components.sensor import RestoreSensor, SensorDeviceClass
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorStateClass,
+)
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import SUBENTRY_TYPE_RECIPIENT, signal_status
+from .const import SUBENTRY_TYPE_RECIPIENT, signal_outbox, signal_status
 from .data import TatangoConfigEntry
-from .entity import TatangoRecipientEntity
+from .entity import TatangoAccountEntity, TatangoRecipientEntity
 from .sender import OptInStatus
 
 PARALLEL_UPDATES = 0
@@ -21,7 +26,8 @@ async def async_setup_entry(
     entry: TatangoConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up one opt-in status sensor per saved recipient."""
+    """Set up the outbox sensor, and one opt-in status sensor per saved recipient."""
+    async_add_entities([QueuedMessagesSensor(entry)])
     for subentry in entry.subentries.values():
         if subentry.subentry_type == SUBENTRY_TYPE_RECIPIENT:
             async_add_entities(
@@ -67,3 +73,29 @@ class OptInStatusSensor(TatangoRecipientEntity, RestoreSensor):
         if number == self.recipient.number:
             self._attr_native_value = self._sender.status_of(number)
             self.async_write_ha_state()
+
+
+class QueuedMessagesSensor(TatangoAccountEntity, SensorEntity):
+    """How many messages wait in the outbox for the gateway."""
+
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_native_unit_of_measurement = "messages"
+
+    def __init__(self, entry: TatangoConfigEntry) -> None:
+        """Initialize the sensor."""
+        super().__init__(entry, "queued_messages")
+        self._entry_id = entry.entry_id
+        self._outbox = entry.runtime_data.sender.outbox
+
+    @property
+    def native_value(self) -> int:
+        """Return the number of queued messages."""
+        return len(self._outbox)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the outbox."""
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_outbox(self._entry_id), self.async_write_ha_state
+            )
+        )
