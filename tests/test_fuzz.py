@@ -41,8 +41,8 @@ from tatango_simulator.mo import cdata
 
 from .helpers import event_data, webhook_path
 
-# On Python 3.14 Hypothesis's check of its own PRNG registration misfires, once
-# per process, the first time a derandomized test runs.
+# On Python 3.14 Hypothesis's check of its own PRNG registration misfires once
+# per process, when Hypothesis first runs (a false alarm about its own Random).
 pytestmark = pytest.mark.filterwarnings(
     "ignore:It looks like `register_random`:hypothesis.errors.HypothesisWarning"
 )
