@@ -239,6 +239,10 @@ prepare_ha() {
   run_in_ha python scripts/ha_env.py install
 }
 
+# Loopback with multicast, or zeroconf (which Home Assistant's HTTP client asks
+# to resolve .local names) fails with ENODEV.
+_LOOPBACK_UP='ip link set lo up multicast on && ip route add 224.0.0.0/4 dev lo'
+
 # run_in_ha [--isolated] [--exec] CMD...: run CMD from the repository's root in
 # Home Assistant's environment. --isolated: in a network namespace of its own
 # that has only loopback, so nothing can leave the machine (and ports cannot
@@ -260,7 +264,7 @@ run_in_ha() {
       local unshare=(unshare --net)
       [[ $(id -u) == 0 ]] || unshare=(unshare --user --map-root-user --net)
       if "${unshare[@]}" true 2>/dev/null && command -v ip >/dev/null; then
-        command=("${unshare[@]}" -- sh -c 'ip link set lo up && exec "$@"' sh "${command[@]}")
+        command=("${unshare[@]}" -- sh -c "$_LOOPBACK_UP"' && exec "$@"' sh "${command[@]}")
       else
         say "cannot create a network namespace here: running without network isolation"
       fi
@@ -273,7 +277,7 @@ run_in_ha() {
       isolated=$1 root=$2 rootfs=$3 mountpoint=$4 venv=$5
       shift 5
       PATH=/usr/sbin:/sbin:$PATH
-      if [ "$isolated" = 1 ]; then ip link set lo up || exit 1; fi
+      if [ "$isolated" = 1 ]; then '"$_LOOPBACK_UP"' || exit 1; fi
       mount --bind "$root" "$rootfs$mountpoint" && mount -t proc proc "$rootfs/proc" || exit 1
       exec chroot "$rootfs" env -i PATH="$venv/bin:/usr/bin:/bin" HOME=/root LANG=C.UTF-8 \
         SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \

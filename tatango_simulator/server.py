@@ -6,13 +6,14 @@ Routes:
   answers).
 - ``GET /control/state`` and ``POST /control/...`` — drive the simulator from
   outside the process (see ``GatewaySimulator`` for the endpoints).
-
-``GET /`` is left free on purpose.
+- ``GET /`` — the phone page, for people (see ``phone_page``), with
+  ``/phone.css``, ``/phone.js`` and the JSON it polls, ``GET /control/phones``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 import contextlib
 from http import HTTPStatus
 import json
@@ -21,6 +22,7 @@ from typing import Any, Final
 import aiohttp
 from aiohttp import web
 
+from . import phone_page
 from .mo import MO_CONTENT_TYPE, mo_xml
 from .state import GatewayState, NumberStatus, RecordedRequest
 
@@ -68,15 +70,18 @@ class GatewaySimulator:
       webhook cannot be reached
     - ``POST /control/mo_url {"url"}`` — null clears it
     - ``POST /control/reset``
+    - ``GET  /control/phones`` — each number's conversation, for the phone page
 
-    Fault and reset endpoints return the current faults.
+    Fault and reset endpoints return the current faults. A control ``POST``
+    that a browser sends from another site's page (a foreign ``Origin``) is
+    refused with 403.
     """
 
     def __init__(self, key: str, password: str, mo_url: str | None = None) -> None:
         """Initialize with the account's key and password and the MO URL, if any."""
         self.state = GatewayState(key, password)
         self.mo_url = mo_url
-        self.app = web.Application()
+        self.app = web.Application(middlewares=[_same_origin_control])
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._stopping = asyncio.Event()
@@ -95,6 +100,8 @@ class GatewaySimulator:
                 web.post("/control/mo", self._control_mo),
                 web.post("/control/mo_url", self._control_mo_url),
                 web.post("/control/reset", self._control_reset),
+                web.get("/control/phones", self._control_phones),
+                *(web.get(path, self._page_file) for path in phone_page.PAGE_FILES),
             ]
         )
 
@@ -356,6 +363,38 @@ class GatewaySimulator:
         """``POST /control/reset``."""
         self.reset()
         return web.json_response(self._faults_json())
+
+    async def _control_phones(self, request: web.Request) -> web.Response:
+        """``GET /control/phones``: each number's conversation."""
+        return web.json_response(
+            phone_page.phones_json(
+                self.state, mo_url=self.mo_url, messages_url=self.messages_url
+            )
+        )
+
+    # Phone page
+
+    async def _page_file(self, request: web.Request) -> web.StreamResponse:
+        """``GET /``, ``/phone.css``, ``/phone.js``."""
+        return phone_page.page_response(request.path)
+
+
+@web.middleware
+async def _same_origin_control(
+    request: web.Request,
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> web.StreamResponse:
+    """Refuse control requests a browser sends from another site's page."""
+    if (
+        request.method == "POST"
+        and request.path.startswith("/control/")
+        and phone_page.cross_origin(request)
+    ):
+        return web.json_response(
+            {"error": "cross-origin control requests are refused"},
+            status=HTTPStatus.FORBIDDEN,
+        )
+    return await handler(request)
 
 
 def _bad_request(message: str) -> web.HTTPBadRequest:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from hashlib import sha256
 import logging
 import secrets
@@ -10,8 +11,12 @@ import sys
 from types import ModuleType
 from typing import Any, Final
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.tatango_sms.const import (
     CONF_CLOUDHOOK,
@@ -38,6 +43,7 @@ OTHER_PASSWORD: Final = "other-s3cret"
 CLOSED_PORT_URL: Final = "http://127.0.0.1:1/messages"
 """A gateway URL on loopback where nothing listens: connection refused."""
 OUR_LOGGER: Final = "custom_components.tatango_sms"
+QUEUED_MESSAGES_SENSOR: Final = "sensor.tatango_sms_queued_messages"
 
 
 def unique_id_for(key: str) -> str:
@@ -95,6 +101,26 @@ async def async_add_and_set_up(hass: HomeAssistant, entry: MockConfigEntry) -> N
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def async_advance_time(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Move the clock forward and wait for what fell due, such as the outbox's retries.
+
+    Use with ``@pytest.mark.freeze_time(tick=True)``: the event loop then keeps
+    real time for sockets and timeouts, and jumps with the clock.
+    """
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+def queued_messages(hass: HomeAssistant) -> int:
+    """Return the state of the queued-messages sensor."""
+    state = hass.states.get(QUEUED_MESSAGES_SENSOR)
+    assert state is not None
+    return int(state.state)
 
 
 # Home Assistant Cloud stand-in

@@ -846,17 +846,22 @@ async def test_options_flow(
     defaults = {
         str(marker): marker.default() for marker in result["data_schema"].schema
     }
-    assert defaults == {"long_messages": "split", "accept_unknown_senders": True}
+    assert defaults == {
+        "long_messages": "split",
+        "max_queue_age": 24,
+        "accept_unknown_senders": True,
+    }
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"long_messages": "truncate", "accept_unknown_senders": False},
+        {"long_messages": "truncate", "max_queue_age": 6, "accept_unknown_senders": False},
     )
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {
         "long_messages": "truncate",
+        "max_queue_age": 6,
         "accept_unknown_senders": False,
     }
 
@@ -864,7 +869,11 @@ async def test_options_flow(
     defaults = {
         str(marker): marker.default() for marker in result["data_schema"].schema
     }
-    assert defaults == {"long_messages": "truncate", "accept_unknown_senders": False}
+    assert defaults == {
+        "long_messages": "truncate",
+        "max_queue_age": 6,
+        "accept_unknown_senders": False,
+    }
 
 
 async def test_add_recipient(

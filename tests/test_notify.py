@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -18,6 +19,7 @@ from homeassistant.setup import async_setup_component
 from tatango_simulator import GatewaySimulator
 
 from .conftest import ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER
+from .helpers import async_advance_time, queued_messages
 
 NOTIFY = "notify"
 
@@ -99,13 +101,37 @@ async def test_notify_entity_failure_raises(
 ) -> None:
     """A failed SMS from a notify entity surfaces as an error naming the recipient and the problem."""
     opt_in_everyone(simulator)
-    simulator.set_queue_down(True)
+    simulator.force_status(400, number=BOB_NUMBER)
 
     with pytest.raises(HomeAssistantError) as exc_info:
         await notify_entity(hass, "notify.bob", "Hello")
 
     assert exc_info.value.translation_key == "send_failed"
-    assert f"Bob ({BOB_NUMBER}): the gateway's queue is down" in str(exc_info.value)
+    assert f"Bob ({BOB_NUMBER}): the gateway rejected the phone number" in str(
+        exc_info.value
+    )
+    assert queued_messages(hass) == 0
+
+
+@pytest.mark.freeze_time(tick=True)
+async def test_notify_entity_queues_while_gateway_is_down(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A notification the gateway cannot take now (503) is queued without an error and sent once it is back."""
+    opt_in_everyone(simulator)
+    simulator.set_queue_down(True)
+
+    await notify_entity(hass, "notify.bob", "Hello")
+
+    assert queued_messages(hass) == 1
+    assert [r.status for r in simulator.requests] == [503]
+    simulator.set_queue_down(False)
+    await async_advance_time(hass, freezer, 60)
+    assert simulator.delivered(BOB_NUMBER) == ["Hello"]
+    assert queued_messages(hass) == 0
 
 
 async def test_notify_entity_rejects_empty_message(
@@ -204,12 +230,36 @@ async def test_legacy_service_failure_raises(
 ) -> None:
     """A failed SMS through the legacy service raises, after the other recipients got it."""
     opt_in_everyone(simulator)
-    simulator.force_status(500, number=ALICE_NUMBER)
+    simulator.force_status(403, number=ALICE_NUMBER)
 
-    with pytest.raises(HomeAssistantError, match=r"Alice \(2065550101\)"):
+    with pytest.raises(
+        HomeAssistantError,
+        match=r"Alice \(2065550101\): the number blocked messages from this account",
+    ):
         await legacy_notify(hass, "Hi")
 
     assert simulator.delivered(BOB_NUMBER) == ["Hi"]
+
+
+@pytest.mark.freeze_time(tick=True)
+async def test_legacy_service_queues_while_gateway_fails(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A server error (503) through the legacy service queues that recipient's SMS without an error, for later."""
+    opt_in_everyone(simulator)
+    simulator.force_status(503, number=ALICE_NUMBER)
+
+    await legacy_notify(hass, "Hi")
+
+    assert simulator.delivered(BOB_NUMBER) == ["Hi"]
+    assert simulator.delivered(ALICE_NUMBER) == []
+    assert queued_messages(hass) == 1
+    await async_advance_time(hass, freezer, 60)
+    assert simulator.delivered(ALICE_NUMBER) == ["Hi"]
+    assert queued_messages(hass) == 0
 
 
 @pytest.mark.parametrize("saved_recipients", [{}])

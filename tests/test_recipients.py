@@ -10,6 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.tatango_sms.const import (
     CONF_ACCEPT_UNKNOWN_SENDERS,
     CONF_LONG_MESSAGES,
+    CONF_MAX_QUEUE_AGE,
     CONF_PHONE_NUMBER,
     DOMAIN,
     SERVICE_SEND_MESSAGE,
@@ -337,19 +338,25 @@ async def test_options_flow(
     assert result["step_id"] == "init"
     assert result["data_schema"]({}) == {
         CONF_LONG_MESSAGES: "split",
+        CONF_MAX_QUEUE_AGE: 24,
         CONF_ACCEPT_UNKNOWN_SENDERS: True,
     }
     runtime_data = setup_entry.runtime_data
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_LONG_MESSAGES: "truncate", CONF_ACCEPT_UNKNOWN_SENDERS: False},
+        {
+            CONF_LONG_MESSAGES: "truncate",
+            CONF_MAX_QUEUE_AGE: 12,
+            CONF_ACCEPT_UNKNOWN_SENDERS: False,
+        },
     )
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert setup_entry.options == {
         CONF_LONG_MESSAGES: "truncate",
+        CONF_MAX_QUEUE_AGE: 12,
         CONF_ACCEPT_UNKNOWN_SENDERS: False,
     }
     assert setup_entry.state is ConfigEntryState.LOADED
@@ -359,6 +366,7 @@ async def test_options_flow(
     result = await hass.config_entries.options.async_init(setup_entry.entry_id)
     assert result["data_schema"]({}) == {
         CONF_LONG_MESSAGES: "truncate",
+        CONF_MAX_QUEUE_AGE: 12,
         CONF_ACCEPT_UNKNOWN_SENDERS: False,
     }
     hass.config_entries.options.async_abort(result["flow_id"])

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 import hashlib
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -21,7 +22,13 @@ from tatango_simulator.state import NumberStatus
 
 from .conftest import ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER
 from .const import TEST_KEY, TEST_PASSWORD
-from .helpers import OTHER_KEY, OTHER_PASSWORD, make_entry
+from .helpers import (
+    OTHER_KEY,
+    OTHER_PASSWORD,
+    async_advance_time,
+    make_entry,
+    queued_messages,
+)
 
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 
@@ -281,16 +288,17 @@ async def test_two_accounts_need_config_entry_id(
     assert exc_info.value.translation_key == "unknown_recipient"
 
 
-# Failures: every recipient is tried, then one error names each failure
+# Failures: every recipient is tried, then one error names each failure; a
+# failure a later try can overcome queues the message instead.
+
+UNKNOWN_REASON = "the gateway may or may not have taken the message"
 
 
 @pytest.mark.parametrize(
     ("status", "reason"),
     [
         (400, "the gateway rejected the phone number"),
-        (500, "the gateway failed"),
-        (501, "the gateway failed"),
-        (503, "the gateway's queue is down"),
+        (403, "the number blocked messages from this account"),
         (418, "the gateway gave an unexpected answer"),
     ],
 )
@@ -301,7 +309,7 @@ async def test_gateway_error_status_is_named(
     status: int,
     reason: str,
 ) -> None:
-    """A gateway error answer fails the call with an error naming the recipient and the problem."""
+    """A gateway answer that a later try cannot change fails the call with an error naming the recipient and the problem."""
     simulator.opt_in(ALICE_NUMBER)
     simulator.force_status(status)
 
@@ -313,50 +321,119 @@ async def test_gateway_error_status_is_named(
     assert f"Alice ({ALICE_NUMBER}): {reason}" in str(exc_info.value)
     assert [r.status for r in simulator.requests] == [status]
     assert simulator.delivered(ALICE_NUMBER) == []
+    assert queued_messages(hass) == 0
 
 
-async def test_queue_down_is_named(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+@pytest.mark.freeze_time(tick=True)
+@pytest.mark.parametrize("status", [500, 501, 503])
+async def test_gateway_server_error_is_queued(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    status: int,
 ) -> None:
-    """While the gateway's queue is down every send fails saying so, and works again once it is up."""
+    """A server error (5xx) queues the message: the response says so, and it is delivered once the gateway works."""
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.force_status(status)
+
+    response = await send(hass, message="Hi", recipients=["Alice"])
+
+    assert response == {
+        "recipients": [
+            {
+                "recipient": ALICE_NUMBER,
+                "name": "Alice",
+                "outcome": "queued",
+                "sms_sent": 0,
+            }
+        ]
+    }
+    assert queued_messages(hass) == 1
+    assert simulator.delivered(ALICE_NUMBER) == []
+
+    await async_advance_time(hass, freezer, 60)
+
+    assert [r.status for r in simulator.requests] == [status, 200]
+    assert simulator.delivered(ALICE_NUMBER) == ["Hi"]
+    assert queued_messages(hass) == 0
+
+
+@pytest.mark.freeze_time(tick=True)
+async def test_queue_down_is_named(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """While the gateway's queue is down messages queue, in order, and are all delivered once it is up."""
     simulator.opt_in(ALICE_NUMBER)
     simulator.set_queue_down(True)
 
-    with pytest.raises(HomeAssistantError, match="the gateway's queue is down"):
-        await send(hass, message="Hi", recipients=["Alice"])
+    first = await send(hass, message="Hi", recipients=["Alice"])
+    second = await send(hass, message="Hi again", recipients=["Alice"])
+
+    assert first is not None
+    assert second is not None
+    assert first["recipients"][0]["outcome"] == "queued"
+    assert second["recipients"][0]["outcome"] == "queued"
+    # The second message waits behind the first without contacting the gateway.
+    assert [r.status for r in simulator.requests] == [503]
+    assert queued_messages(hass) == 2
 
     simulator.set_queue_down(False)
-    await send(hass, message="Hi again", recipients=["Alice"])
-    assert simulator.delivered(ALICE_NUMBER) == ["Hi again"]
+    await async_advance_time(hass, freezer, 60)
+
+    assert simulator.delivered(ALICE_NUMBER) == ["Hi", "Hi again"]
+    assert queued_messages(hass) == 0
 
 
+@pytest.mark.freeze_time(tick=True)
 async def test_gateway_unreachable_is_named(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """When nothing listens at the gateway URL the error says the gateway cannot be reached."""
+    """When nothing listens at the gateway URL the message is queued, and delivered once the gateway listens again."""
+    port = simulator.port
     await simulator.stop()
 
-    with pytest.raises(HomeAssistantError) as exc_info:
-        await send(hass, message="Hi", recipients=["Alice", STRANGER_NUMBER])
+    response = await send(hass, message="Hi", recipients=["Alice", STRANGER_NUMBER])
 
-    assert exc_info.value.translation_key == "send_failed"
-    message = str(exc_info.value)
-    assert f"Alice ({ALICE_NUMBER}): cannot connect to the gateway" in message
-    assert f"{STRANGER_NUMBER}: cannot connect to the gateway" in message
+    assert response is not None
+    assert [r["outcome"] for r in response["recipients"]] == ["queued", "queued"]
+    assert simulator.requests == []
+    assert queued_messages(hass) == 2
+
+    await simulator.start(host="127.0.0.1", port=port)
+    simulator.opt_in(ALICE_NUMBER)
+    await async_advance_time(hass, freezer, 60)
+
+    assert simulator.delivered(ALICE_NUMBER) == ["Hi"]
+    # The stranger was invited; the message is held until they opt in.
+    assert simulator.status_of(STRANGER_NUMBER) is NumberStatus.INVITED
+    assert queued_messages(hass) == 0
 
 
+@pytest.mark.freeze_time(tick=True)
 async def test_dropped_connection_is_named(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A connection the gateway closes without answering fails the send, naming the connection problem."""
+    """A connection closed after the request was sent fails the send as unknown, and the message is not resent."""
     simulator.opt_in(ALICE_NUMBER)
     simulator.drop_connections(1)
 
     with pytest.raises(
-        HomeAssistantError, match=r"Alice \(2065550101\): cannot connect to the gateway"
+        HomeAssistantError, match=rf"Alice \(2065550101\): {UNKNOWN_REASON}"
     ):
         await send(hass, message="Hi", recipients=["Alice"])
 
+    assert queued_messages(hass) == 0
+    await async_advance_time(hass, freezer, 3600)
     assert [r.dropped for r in simulator.requests] == [True]
 
 
@@ -366,7 +443,7 @@ async def test_timeout_is_named(
     simulator: GatewaySimulator,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A gateway that answers too late fails the send with a timeout error.
+    """A gateway that answers too late fails the send as unknown: it may have taken the message, so it is not resent.
 
     The gateway client's 15 s timeout is shortened so the test stays fast; the
     entry is reloaded so its client is built with the short timeout.
@@ -380,17 +457,22 @@ async def test_timeout_is_named(
 
     with pytest.raises(
         HomeAssistantError,
-        match=r"Alice \(2065550101\): the gateway did not answer in time",
+        match=rf"Alice \(2065550101\): {UNKNOWN_REASON} \(the answer was lost\), so it was not resent",
     ):
         await send(hass, message="Hi", recipients=["Alice"])
 
     assert len(simulator.requests) == 1
+    assert queued_messages(hass) == 0
 
 
+@pytest.mark.freeze_time(tick=True)
 async def test_every_recipient_is_tried_and_each_failure_named(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """One failing recipient does not stop the others; the error names only those that failed."""
+    """One failing recipient does not stop the others; the error names only those that failed, not those queued."""
     simulator.opt_in(ALICE_NUMBER)
     simulator.opt_in(BOB_NUMBER)
     simulator.opt_in(STRANGER_NUMBER)
@@ -403,13 +485,19 @@ async def test_every_recipient_is_tried_and_each_failure_named(
         )
 
     message = str(exc_info.value)
-    assert f"Bob ({BOB_NUMBER}): the gateway failed" in message
     assert f"{STRANGER_NUMBER}: the gateway rejected the phone number" in message
     assert "Alice" not in message
+    assert "Bob" not in message  # queued, not failed
     assert sorted(r.recipient for r in simulator.requests) == sorted(
         [ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER]
     )
     assert simulator.delivered(ALICE_NUMBER) == ["Storm warning"]
+    assert queued_messages(hass) == 1
+
+    await async_advance_time(hass, freezer, 60)
+    assert simulator.delivered(BOB_NUMBER) == ["Storm warning"]
+    assert simulator.delivered(STRANGER_NUMBER) == []
+    assert queued_messages(hass) == 0
 
 
 async def test_wrong_password_starts_reauthentication(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -13,27 +14,36 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.tatango_sms.const import DOMAIN, SERVICE_SEND_MESSAGE
 from homeassistant.components.sensor import ATTR_OPTIONS, SensorDeviceClass
 from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_FRIENDLY_NAME
-from homeassistant.core import HomeAssistant, State
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.core import HomeAssistant, ServiceResponse, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from tatango_simulator import GatewaySimulator
 
 from .conftest import ALICE_NUMBER, BOB_NUMBER
+from .helpers import async_advance_time, queued_messages
 
 ALICE_SENSOR = "sensor.alice_opt_in_status"
 BOB_SENSOR = "sensor.bob_opt_in_status"
 STATUSES = ["unknown", "subscribed", "invited", "invitation_pending", "blocked"]
 
 
-async def send(hass: HomeAssistant, message: str, *recipients: str) -> None:
-    """Send a message with the action."""
-    await hass.services.async_call(
+async def send(hass: HomeAssistant, message: str, *recipients: str) -> ServiceResponse:
+    """Send a message with the action and return its response."""
+    return await hass.services.async_call(
         DOMAIN,
         SERVICE_SEND_MESSAGE,
         {"message": message, "recipients": list(recipients)},
         blocking=True,
+        return_response=True,
     )
+
+
+def outcomes(response: ServiceResponse) -> list[str]:
+    """Return the outcome for each recipient in an action response."""
+    assert response is not None
+    recipients = response["recipients"]
+    assert isinstance(recipients, list)
+    return [r["outcome"] for r in recipients]  # type: ignore[index]
 
 
 def status(hass: HomeAssistant, entity_id: str) -> str:
@@ -67,27 +77,39 @@ async def test_sensor_per_recipient(
         assert setup_entry.subentries[entity.config_subentry_id].title == name
 
 
+@pytest.mark.freeze_time(tick=True)
 async def test_opt_in_journey(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """The sensor follows the number through invitation, pending invitation and subscription."""
     await send(hass, "First", "Alice")
     assert status(hass, ALICE_SENSOR) == "invited"
     assert status(hass, BOB_SENSOR) == "unknown"
 
-    with pytest.raises(
-        HomeAssistantError,
-        match=r"Alice \(2065550101\): the opt-in invitation is still pending",
-    ):
-        await send(hass, "Second", "Alice")
+    # While the invitation is pending (409) the message waits in the outbox.
+    assert outcomes(await send(hass, "Second", "Alice")) == ["queued"]
     assert [r.status for r in simulator.requests] == [202, 409]
     assert status(hass, ALICE_SENSOR) == "invitation_pending"
+    assert queued_messages(hass) == 1
 
+    # Retried while still pending: it keeps waiting.
+    await async_advance_time(hass, freezer, 60)
+    assert [r.status for r in simulator.requests] == [202, 409, 409]
+    assert status(hass, ALICE_SENSOR) == "invitation_pending"
+    assert queued_messages(hass) == 1
+
+    # Alice opts in: the held first message arrives, the outbox sends the second.
     simulator.opt_in(ALICE_NUMBER)
-    await send(hass, "Third", "Alice")
+    await async_advance_time(hass, freezer, 120)
     assert status(hass, ALICE_SENSOR) == "subscribed"
-    # The held first message arrived on opt-in; the second was never sent.
-    assert simulator.delivered(ALICE_NUMBER) == ["First", "Third"]
+    assert queued_messages(hass) == 0
+    assert simulator.delivered(ALICE_NUMBER) == ["First", "Second"]
+
+    assert outcomes(await send(hass, "Third", "Alice")) == ["sent"]
+    assert simulator.delivered(ALICE_NUMBER) == ["First", "Second", "Third"]
 
 
 async def test_status_follows_the_number_whatever_the_path(
@@ -108,8 +130,12 @@ async def test_status_follows_the_number_whatever_the_path(
     assert status(hass, BOB_SENSOR) == "invited"
 
 
+@pytest.mark.freeze_time(tick=True)
 async def test_failure_that_says_nothing_about_opt_in_keeps_status(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """A gateway failure (queue down, server error) leaves the last known opt-in status."""
     simulator.opt_in(ALICE_NUMBER)
@@ -117,23 +143,34 @@ async def test_failure_that_says_nothing_about_opt_in_keeps_status(
     assert status(hass, ALICE_SENSOR) == "subscribed"
 
     simulator.set_queue_down(True)
-    with pytest.raises(HomeAssistantError):
-        await send(hass, "Hello again", "Alice")
+    assert outcomes(await send(hass, "Hello again", "Alice")) == ["queued"]
+    assert status(hass, ALICE_SENSOR) == "subscribed"
+    # The retry meets a server error: still queued, status unchanged.
     simulator.set_queue_down(False)
     simulator.force_status(500)
-    with pytest.raises(HomeAssistantError):
-        await send(hass, "Hello again", "Alice")
-
+    await async_advance_time(hass, freezer, 60)
+    assert [r.status for r in simulator.requests] == [200, 503, 500]
     assert status(hass, ALICE_SENSOR) == "subscribed"
+    assert queued_messages(hass) == 1
+
+    await async_advance_time(hass, freezer, 120)
+    assert simulator.delivered(ALICE_NUMBER) == ["Hello", "Hello again"]
+    assert status(hass, ALICE_SENSOR) == "subscribed"
+    assert queued_messages(hass) == 0
 
 
+@pytest.mark.freeze_time(tick=True)
 async def test_sent_part_counts_even_when_a_later_part_fails(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """When the first part of a long message is sent (200) and a later part fails, the sensor shows subscribed.
 
     Alice was invited, then opted in on her phone; the gateway's 200 for the
     first part is the news, even though the queue went down before the second.
+    The parts not yet sent wait in the outbox.
     """
     await send(hass, "Welcome", "Alice")
     assert status(hass, ALICE_SENSOR) == "invited"
@@ -147,21 +184,39 @@ async def test_sent_part_counts_even_when_a_later_part_fails(
             await asyncio.sleep(0.01)
     # The first part has been taken; the queue goes down before the second.
     simulator.set_queue_down(True)
-    with pytest.raises(HomeAssistantError, match="the gateway's queue is down"):
-        await task
+    response = await task
 
+    assert response == {
+        "recipients": [
+            {"recipient": ALICE_NUMBER, "name": "Alice", "outcome": "queued", "sms_sent": 1}
+        ]
+    }
     assert [r.status for r in simulator.requests[1:]] == [200, 503]
     assert len(simulator.delivered(ALICE_NUMBER)) == 2  # "Welcome" and part one
     assert status(hass, ALICE_SENSOR) == "subscribed"
+    assert queued_messages(hass) == 1
+
+    # Once the queue is up again the rest follows, without resending part one.
+    simulator.set_queue_down(False)
+    simulator.set_latency(0)
+    await async_advance_time(hass, freezer, 60)
+    welcome, *parts = simulator.delivered(ALICE_NUMBER)
+    assert welcome == "Welcome"
+    assert len(parts) > 1
+    assert "".join(parts) == long_message
+    assert queued_messages(hass) == 0
 
 
+@pytest.mark.freeze_time(tick=True)
 async def test_status_survives_reload(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Reloading the entry keeps the last status the gateway gave."""
+    """Reloading the entry keeps the last status the gateway gave, and the queued message."""
     await send(hass, "Hi", "Alice")
-    with pytest.raises(HomeAssistantError):
-        await send(hass, "Hi", "Alice")
+    assert outcomes(await send(hass, "Hi", "Alice")) == ["queued"]
     assert status(hass, ALICE_SENSOR) == "invitation_pending"
 
     assert await hass.config_entries.async_reload(setup_entry.entry_id)
@@ -169,6 +224,13 @@ async def test_status_survives_reload(
 
     assert status(hass, ALICE_SENSOR) == "invitation_pending"
     assert status(hass, BOB_SENSOR) == "unknown"
+    assert queued_messages(hass) == 1
+
+    simulator.opt_in(ALICE_NUMBER)
+    await async_advance_time(hass, freezer, 60)
+    assert status(hass, ALICE_SENSOR) == "subscribed"
+    assert simulator.delivered(ALICE_NUMBER) == ["Hi", "Hi"]
+    assert queued_messages(hass) == 0
 
 
 def _restored(entity_id: str, value: str) -> tuple[State, dict[str, str | None]]:
