@@ -854,7 +854,11 @@ async def test_options_flow(
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"long_messages": "truncate", "max_queue_age": 6, "accept_unknown_senders": False},
+        {
+            "long_messages": "truncate",
+            "max_queue_age": 6,
+            "accept_unknown_senders": False,
+        },
     )
     await hass.async_block_till_done()
 

@@ -188,7 +188,12 @@ async def test_sent_part_counts_even_when_a_later_part_fails(
 
     assert response == {
         "recipients": [
-            {"recipient": ALICE_NUMBER, "name": "Alice", "outcome": "queued", "sms_sent": 1}
+            {
+                "recipient": ALICE_NUMBER,
+                "name": "Alice",
+                "outcome": "queued",
+                "sms_sent": 1,
+            }
         ]
     }
     assert [r.status for r in simulator.requests[1:]] == [200, 503]

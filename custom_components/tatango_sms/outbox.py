@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 import random
@@ -58,9 +59,39 @@ class QueuedMessage:
             attempts=attempts,
         )
 
+    @classmethod
+    def from_stored(cls, item: Any) -> QueuedMessage:
+        """Return a message read back from storage; raise TypeError or ValueError if it is none."""
+        if not isinstance(item, dict):
+            raise TypeError(f"a queued message is a {type(item).__name__}")
+        message = cls(**item)
+        numeric = (message.queued_at, message.next_attempt, message.attempts)
+        if not (
+            isinstance(message.id, str)
+            and isinstance(message.number, str)
+            and isinstance(message.name, str | None)
+            and isinstance(message.parts, list)
+            and message.parts
+            and all(isinstance(part, str) for part in message.parts)
+            and all(
+                isinstance(value, int | float) and not isinstance(value, bool)
+                for value in numeric
+            )
+            and isinstance(message.attempts, int)
+        ):
+            raise ValueError("a queued message has a field of the wrong type")
+        return message
+
     def queued_for(self, now: float) -> float:
         """Return how long the message has waited, in seconds."""
         return round(now - self.queued_at, 1)
+
+
+def _read_messages(stored: Any) -> list[QueuedMessage]:
+    """Return the messages of a stored outbox; raise TypeError or ValueError if it is none."""
+    if not isinstance(stored, list):
+        raise TypeError(f"the outbox is a {type(stored).__name__}")
+    return [QueuedMessage.from_stored(item) for item in stored]
 
 
 type DeliverCallback = Callable[[list[str]], Awaitable[None]]
@@ -78,6 +109,9 @@ class Outbox:
         self.messages: list[QueuedMessage] = []
         self._cancel_timer: CALLBACK_TYPE | None = None
         self._deliver: DeliverCallback | None = None
+        # Held while due messages are being delivered: one round at a time,
+        # and stopping waits for the round under way.
+        self._delivering = asyncio.Lock()
 
     def __len__(self) -> int:
         """Return the number of queued messages."""
@@ -87,13 +121,27 @@ class Outbox:
         """Return whether messages to this number wait, so new ones must queue behind."""
         return any(message.number == number for message in self.messages)
 
+    @property
+    def running(self) -> bool:
+        """Return whether the outbox delivers (its entry is loaded)."""
+        return self._deliver is not None
+
     async def async_load(self) -> None:
         """Load what was queued before a restart; start empty if the file is unreadable."""
         try:
-            stored = await self._store.async_load() or []
-            self.messages = [QueuedMessage(**item) for item in stored]
-        except (HomeAssistantError, TypeError, ValueError) as err:
-            LOGGER.warning("The outbox could not be read and starts empty: %s", err)
+            self.messages = _read_messages(await self._store.async_load() or [])
+        except (
+            HomeAssistantError,
+            KeyError,
+            NotImplementedError,
+            TypeError,
+            ValueError,
+        ) as err:
+            # NotImplementedError: written by a newer version of the integration.
+            LOGGER.warning(
+                "The outbox could not be read and starts empty: %s",
+                f"{type(err).__name__}: {err}",
+            )
             self.messages = []
 
     async def async_save(self) -> None:
@@ -110,13 +158,18 @@ class Outbox:
         self._deliver = deliver
         self.async_schedule()
 
-    @callback
-    def async_stop(self) -> None:
-        """Stop retrying (the entry unloads); queued messages stay on disk."""
+    async def async_stop(self) -> None:
+        """Stop retrying (the entry unloads); queued messages stay on disk.
+
+        Waits for a delivery under way, which stops after the message it is
+        sending and saves the outbox, so the next setup reads what is left.
+        """
         self._deliver = None
         if self._cancel_timer:
             self._cancel_timer()
             self._cancel_timer = None
+        async with self._delivering:
+            pass
 
     @callback
     def async_schedule(self, minimum_delay: float = 0.0) -> None:
@@ -138,12 +191,15 @@ class Outbox:
 
     async def _async_due(self, _now: Any) -> None:
         self._cancel_timer = None
-        if self._deliver is None:
-            return
-        now = dt_util.utcnow().timestamp()
-        heads: dict[str, QueuedMessage] = {}
-        for message in self.messages:
-            heads.setdefault(message.number, message)
-        if due := [head.number for head in heads.values() if head.next_attempt <= now]:
-            await self._deliver(due)
+        async with self._delivering:
+            if self._deliver is None:
+                return
+            now = dt_util.utcnow().timestamp()
+            heads: dict[str, QueuedMessage] = {}
+            for message in self.messages:
+                heads.setdefault(message.number, message)
+            if due := [
+                head.number for head in heads.values() if head.next_attempt <= now
+            ]:
+                await self._deliver(due)
         self.async_schedule()

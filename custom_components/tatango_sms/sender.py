@@ -170,6 +170,8 @@ class SmsSender:
         self._blocked = blocked
         self.outbox = outbox
         self._semaphore = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
+        # Set by a 401: queued messages wait for new credentials from then on.
+        self._auth_refused = False
         # One message at a time per number keeps them in order, queued or not.
         self._number_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.statuses: dict[str, OptInStatus] = {}
@@ -270,7 +272,8 @@ class SmsSender:
                     QueuedMessage.new(number, recipient.name, parts, attempts=0)
                 )
                 return Outcome(recipient, QUEUED, 0)
-            attempt = await self._async_post_parts(number, parts)
+            async with self._semaphore:
+                attempt = await self._async_post_parts(number, parts)
             if attempt.retryable:
                 self.outbox.messages.append(
                     QueuedMessage.new(
@@ -281,32 +284,35 @@ class SmsSender:
         return Outcome(recipient, attempt.outcome, attempt.sms_sent)
 
     async def _async_post_parts(self, number: str, parts: list[str]) -> Attempt:
-        """Post the parts in order; stop at the first failure or invitation."""
+        """Post the parts in order; stop at the first failure or invitation.
+
+        The caller holds the semaphore that limits concurrent sends.
+        """
         attempt = Attempt(Delivery.SENT)
         # What the last accepted part said about the opt-in, should a later part fail.
         accepted: str | None = None
-        async with self._semaphore:
-            for index, part in enumerate(parts):
-                try:
-                    result = await self._gateway.send(number, part)
-                except NumberBlockedError:
-                    attempt.outcome = BLOCKED
-                    await self._blocked.async_block(number, self._entry.title)
-                except AuthenticationError as err:
-                    attempt.outcome = err.reason
-                    self._entry.async_start_reauth(self._hass)
-                except GatewayError as err:
-                    attempt.outcome = UNKNOWN if _is_unknown(err) else err.reason
-                    attempt.retryable = err.retryable
-                    attempt.remaining = parts[index:]
-                else:
-                    attempt.outcome = accepted = result.delivery
-                    attempt.sms_sent += sms_info(part).segments
-                    if result.delivery is Delivery.SENT:
-                        continue
-                # After a failure, or an invitation (which holds only the first
-                # part: the gateway answers 409 until the number opts in), stop.
-                break
+        for index, part in enumerate(parts):
+            try:
+                result = await self._gateway.send(number, part)
+            except NumberBlockedError:
+                attempt.outcome = BLOCKED
+                await self._blocked.async_block(number, self._entry.title)
+            except AuthenticationError as err:
+                attempt.outcome = err.reason
+                self._auth_refused = True
+                self._entry.async_start_reauth(self._hass)
+            except GatewayError as err:
+                attempt.outcome = UNKNOWN if _is_unknown(err) else err.reason
+                attempt.retryable = err.retryable
+                attempt.remaining = parts[index:]
+            else:
+                attempt.outcome = accepted = result.delivery
+                attempt.sms_sent += sms_info(part).segments
+                if result.delivery is Delivery.SENT:
+                    continue
+            # After a failure, or an invitation (which holds only the first
+            # part: the gateway answers 409 until the number opts in), stop.
+            break
         outcome = attempt.outcome
         self._record_status(
             number, outcome if outcome in _STATUS_BY_OUTCOME else accepted
@@ -315,14 +321,18 @@ class SmsSender:
 
     async def async_deliver_queued(self, numbers: list[str]) -> None:
         """Retry the queued messages of numbers whose first message is due."""
-        if any(self._entry.async_get_active_flows(self._hass, {SOURCE_REAUTH})):
+        if not self._reauth_pending():
+            self._auth_refused = False
+            await asyncio.gather(*(self._async_deliver_number(n) for n in numbers))
+        if self._auth_refused or self._reauth_pending():
             # Paused until the new credentials reload the entry.
             later = dt_util.utcnow().timestamp() + retry_delay(1)
             for message in self.outbox.messages:
                 message.next_attempt = max(message.next_attempt, later)
-        else:
-            await asyncio.gather(*(self._async_deliver_number(n) for n in numbers))
         await self._async_outbox_changed()
+
+    def _reauth_pending(self) -> bool:
+        return any(self._entry.async_get_active_flows(self._hass, {SOURCE_REAUTH}))
 
     async def _async_deliver_number(self, number: str) -> None:
         """Send one number's queued messages in order until one must wait again."""
@@ -338,7 +348,11 @@ class SmsSender:
                 if number in self._blocked:
                     self._finish(message, BLOCKED, now)
                     continue
-                attempt = await self._async_post_parts(number, message.parts)
+                async with self._semaphore:
+                    if self._auth_refused or not self.outbox.running:
+                        # Another message met a 401, or the entry unloads: wait.
+                        break
+                    attempt = await self._async_post_parts(number, message.parts)
                 message.attempts += 1
                 if not attempt.retryable:
                     self._finish(message, attempt.outcome, now)
