@@ -220,6 +220,38 @@ async def test_block_saved_before_restart_applies_at_startup(
     assert simulator.requests == []
 
 
+@pytest.mark.parametrize(
+    "stored",
+    [{"not": "a list"}, [ALICE_NUMBER, 42], "garbage"],
+    ids=["dict", "mixed-types", "string"],
+)
+async def test_unreadable_blocks_start_clean(
+    hass: HomeAssistant,
+    tatango_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    hass_storage: dict[str, Any],
+    *,
+    caplog: pytest.LogCaptureFixture,
+    stored: Any,
+) -> None:
+    """A corrupt blocked-numbers file is reported in the log; the entry loads and sends."""
+    hass_storage[store_key(tatango_entry)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": store_key(tatango_entry),
+        "data": stored,
+    }
+    tatango_entry.add_to_hass(hass)
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+
+    assert tatango_entry.state is ConfigEntryState.LOADED
+    assert "The blocked numbers could not be read" in caplog.text
+    simulator.opt_in(ALICE_NUMBER)
+    await send(hass, "Hi", "Alice")
+    assert simulator.delivered(ALICE_NUMBER) == ["Hi"]
+
+
 async def start_fix_flow(
     hass: HomeAssistant, client: Any, entry: MockConfigEntry, number: str
 ) -> dict[str, Any]:

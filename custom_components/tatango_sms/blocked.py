@@ -42,10 +42,16 @@ class BlockedNumbers:
     async def async_load(self, title: str) -> None:
         """Load the blocked numbers saved earlier and show their repair issues."""
         try:
-            self._numbers = set(await self._store.async_load() or [])
-        except (HomeAssistantError, TypeError, ValueError) as err:
+            stored = await self._store.async_load() or []
+        except (HomeAssistantError, NotImplementedError, ValueError) as err:
             LOGGER.warning("The blocked numbers could not be read: %s", err)
-            self._numbers = set()
+            stored = []
+        if not isinstance(stored, list) or not all(
+            isinstance(number, str) for number in stored
+        ):
+            LOGGER.warning("The blocked numbers could not be read: unexpected data")
+            stored = []
+        self._numbers = set(stored)
         for number in self._numbers:
             self._create_issue(number, title)
 
