@@ -51,7 +51,16 @@ EVENT = "tatango_sms_received"
 UNTESTED_CUSTOM = "We found a custom integration"
 # What onboarding's core_config step sets up and fails (or is cancelled at
 # shutdown) without internet access: the demo has none, on purpose.
-NEEDS_INTERNET = ("radio_browser", "Radio Browser", "met.no", "'met'", "google_translate")
+NEEDS_INTERNET = (
+    "radio_browser",
+    "Radio Browser",
+    "met.no",
+    "'met'",
+    "google_translate",
+)
+# Loggers that complain when ffmpeg or libturbojpeg is not installed (the root
+# filesystem has both; a native Python's system may not).
+MISSING_SYSTEM_PACKAGES = ("haffmpeg", "homeassistant.components.camera.img_util")
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\S* (?P<level>[A-Z]+) \((?P<thread>[^)]*)\) "
     r"\[(?P<logger>[^\]]+)\] (?P<message>.*)$"
@@ -162,7 +171,10 @@ class Demo:
         """Poll an async check until it returns truthy."""
         deadline = time.monotonic() + timeout
         while True:
-            for name, process in (("simulator", self.simulator), ("Home Assistant", self.hass)):
+            for name, process in (
+                ("simulator", self.simulator),
+                ("Home Assistant", self.hass),
+            ):
                 if process is not None and process.poll() is not None:
                     raise DemoError(f"{name} exited with status {process.returncode}")
             with contextlib.suppress(aiohttp.ClientError, OSError):
@@ -180,17 +192,27 @@ class Demo:
 
     async def run(self) -> None:
         """Run every step."""
-        async with self.step(f"start the gateway simulator on 127.0.0.1:{SIMULATOR_PORT}") as step:
+        async with self.step(
+            f"start the gateway simulator on 127.0.0.1:{SIMULATOR_PORT}"
+        ) as step:
             for port in (SIMULATOR_PORT, HA_PORT):
                 expect(ha_env.port_free(port), f"127.0.0.1:{port} is in use")
             self.simulator = ha_env.start_simulator(
                 SIMULATOR_PORT, KEY, PASSWORD, output=self.workdir / "simulator.log"
             )
-            await self.wait_for("the simulator", lambda: self._answers(f"{SIMULATOR_URL}/control/state"))
-            step.detail(f"key {KEY!r}, password {PASSWORD!r}, messages URL {SIMULATOR_URL}/messages")
+            await self.wait_for(
+                "the simulator", lambda: self._answers(f"{SIMULATOR_URL}/control/state")
+            )
+            step.detail(
+                f"key {KEY!r}, password {PASSWORD!r}, messages URL {SIMULATOR_URL}/messages"
+            )
 
-        async with self.step(f"start Home Assistant on 127.0.0.1:{HA_PORT} (throwaway configuration)") as step:
-            yaml = (ha_env.ROOT / "config" / "configuration.yaml").read_text(encoding="utf-8")
+        async with self.step(
+            f"start Home Assistant on 127.0.0.1:{HA_PORT} (throwaway configuration)"
+        ) as step:
+            yaml = (ha_env.ROOT / "config" / "configuration.yaml").read_text(
+                encoding="utf-8"
+            )
             expect(
                 yaml.count("http://127.0.0.1:8123") == 1,
                 "config/configuration.yaml should set internal_url: http://127.0.0.1:8123 once",
@@ -200,13 +222,24 @@ class Demo:
                 yaml.replace("http://127.0.0.1:8123", HA_URL), encoding="utf-8"
             )
             ha_env.prepare_config(self.config, HA_PORT)
-            self.hass = ha_env.start_home_assistant(self.config, output=self.workdir / "hass.out")
+            self.hass = ha_env.start_home_assistant(
+                self.config, output=self.workdir / "hass.out"
+            )
             self.started = time.monotonic()
-            await self.wait_for("Home Assistant", lambda: self._answers(f"{HA_URL}/manifest.json"), 120)
-            config = await self.ha("GET", "/api/onboarding")
-            step.detail(f"config: {self.config}; onboarding steps: {show(config)}")
+            await self.wait_for(
+                "Home Assistant", lambda: self._answers(f"{HA_URL}/manifest.json"), 120
+            )
+            onboarding = await self.ha("GET", "/api/onboarding")
+            step.detail(
+                f"answers after {time.monotonic() - self.started:.1f} s; configuration in "
+                f"{self.config.relative_to(ha_env.ROOT)}/"
+            )
+            todo = [s["step"] for s in onboarding if not s["done"]]
+            step.detail(f"onboarding to do: {', '.join(todo)}")
 
-        async with self.step("onboard over REST: owner, token, core config, analytics, integration") as step:
+        async with self.step(
+            "onboard over REST: owner, token, core config, analytics, integration"
+        ) as step:
             created = await self.ha(
                 "POST",
                 "/api/onboarding/users",
@@ -228,21 +261,29 @@ class Demo:
                 },
             )
             self.token = tokens["access_token"]
+            step.detail(f"owner {USER!r}; access token of {len(self.token)} characters")
             # Signals stop Home Assistant gracefully only once it is running.
             await self.wait_for("Home Assistant to finish starting", self._running, 120)
-            step.detail(f"Home Assistant running {time.monotonic() - self.started:.1f} s after it was started")
+            step.detail(
+                f"Home Assistant running {time.monotonic() - self.started:.1f} s after its start"
+            )
             await self.ha("POST", "/api/onboarding/core_config", json={})
             await self.ha("POST", "/api/onboarding/analytics", json={})
             await self.ha(
                 "POST",
                 "/api/onboarding/integration",
-                json={"client_id": CLIENT_ID, "redirect_uri": f"{HA_URL}/?auth_callback=1"},
+                json={
+                    "client_id": CLIENT_ID,
+                    "redirect_uri": f"{HA_URL}/?auth_callback=1",
+                },
             )
             done = await self.ha("GET", "/api/onboarding")
             expect(all(s["done"] for s in done), f"onboarding not done: {done}")
-            step.detail(f"user {USER!r}, access token of {len(self.token)} characters")
+            step.detail("onboarding done")
 
-        async with self.step("connect to the WebSocket API; HTTP settings confirmed, no trial") as step:
+        async with self.step(
+            "connect to the WebSocket API; HTTP settings confirmed, no trial"
+        ) as step:
             self.ws = await self.http.ws_connect(f"{HA_URL}/api/websocket")
             hello = await self.ws.receive_json()
             expect(hello["type"] == "auth_required", f"unexpected greeting {hello}")
@@ -254,14 +295,21 @@ class Demo:
                 http["active_config_type"] == "stable" and http["pending"] is None,
                 f"HTTP config is on trial: {show(http)}",
             )
-            expect(http["stable"].get("server_host") == ["127.0.0.1"], f"HTTP binds {http['stable']}")
-            step.detail(f"Home Assistant {auth['ha_version']}; HTTP {http['active_config_type']}: "
-                        f"{http['stable']['server_host']} port {http['stable']['server_port']}")
+            expect(
+                http["stable"].get("server_host") == ["127.0.0.1"],
+                f"HTTP binds {http['stable']}",
+            )
+            step.detail(
+                f"Home Assistant {auth['ha_version']}; HTTP {http['active_config_type']}: "
+                f"{http['stable']['server_host']} port {http['stable']['server_port']}"
+            )
             await self.ws_call({"type": "subscribe_events", "event_type": EVENT})
             self.event_subscription = self.ws_id
             step.detail(f"subscribed to {EVENT}")
 
-        async with self.step("config flow over REST (advanced options: the gateway URL)") as step:
+        async with self.step(
+            "config flow over REST (advanced options: the gateway URL)"
+        ) as step:
             form = await self.ha(
                 "POST",
                 "/api/config/config_entries/flow",
@@ -270,25 +318,46 @@ class Demo:
             fields = [field["name"] for field in form.get("data_schema", [])]
             step.detail(f"form {form.get('step_id')!r} with fields {fields}")
             expect(form.get("type") == "form", f"expected a form: {show(form)}")
-            expect({"key", "password", "url"} <= set(fields), f"fields missing: {fields}")
+            expect(
+                {"key", "password", "url"} <= set(fields), f"fields missing: {fields}"
+            )
             result = await self.ha(
                 "POST",
                 f"/api/config/config_entries/flow/{form['flow_id']}",
-                json={"key": KEY, "password": PASSWORD, "url": f"{SIMULATOR_URL}/messages"},
+                json={
+                    "key": KEY,
+                    "password": PASSWORD,
+                    "url": f"{SIMULATOR_URL}/messages",
+                },
             )
-            expect(result.get("type") == "create_entry", f"expected an entry: {show(result)}")
+            expect(
+                result.get("type") == "create_entry",
+                f"expected an entry: {show(result)}",
+            )
             self.entry_id = result["result"]["entry_id"]
-            webhook_url = result.get("description_placeholders", {}).get("webhook_url", "")
+            webhook_url = result.get("description_placeholders", {}).get(
+                "webhook_url", ""
+            )
             expect(webhook_url.startswith("http"), f"no webhook URL in {show(result)}")
-            step.detail(f"entry {result['title']!r} ({self.entry_id}), state {result['result']['state']}")
+            step.detail(
+                f"entry {result['title']!r} ({self.entry_id}), state {result['result']['state']}"
+            )
             parts = urlsplit(webhook_url)
-            self.webhook_url = urlunsplit(("http", f"127.0.0.1:{HA_PORT}", parts.path, "", ""))
+            self.webhook_url = urlunsplit(
+                ("http", f"127.0.0.1:{HA_PORT}", parts.path, "", "")
+            )
             step.detail(
                 f"webhook URL {_redact_webhook(webhook_url)}"
-                + ("" if self.webhook_url == webhook_url else " (host rewritten to this Home Assistant)")
+                + (
+                    ""
+                    if self.webhook_url == webhook_url
+                    else " (host rewritten to this Home Assistant)"
+                )
             )
 
-        async with self.step(f"add recipient {RECIPIENT!r}, {NUMBER_TYPED} (subentry flow over REST)") as step:
+        async with self.step(
+            f"add recipient {RECIPIENT!r}, {NUMBER_TYPED} (subentry flow over REST)"
+        ) as step:
             form = await self.ha(
                 "POST",
                 "/api/config/config_entries/subentries/flow",
@@ -300,10 +369,17 @@ class Demo:
                 f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
                 json={"name": RECIPIENT, "phone_number": NUMBER_TYPED},
             )
-            expect(result.get("type") == "create_entry", f"expected a subentry: {show(result)}")
+            expect(
+                result.get("type") == "create_entry",
+                f"expected a subentry: {show(result)}",
+            )
             await self.wait_for("the entry to be loaded again", self._entry_loaded, 30)
-            entry = await self.ws_call({"type": "config_entries/subentries/list", "entry_id": self.entry_id})
-            step.detail(f"subentries: {show([(s['title'], s['subentry_type']) for s in entry])}; entry loaded")
+            entry = await self.ws_call(
+                {"type": "config_entries/subentries/list", "entry_id": self.entry_id}
+            )
+            step.detail(
+                f"subentries: {show([(s['title'], s['subentry_type']) for s in entry])}; entry loaded"
+            )
 
         await self.send(
             "the number has never been messaged: the gateway invites it and holds the SMS",
@@ -311,21 +387,40 @@ class Demo:
             expected_outcome="invited",
         )
 
-        async with self.step(f"the phone opts in (simulator): the held SMS is delivered to {NUMBER}") as step:
+        async with self.step(
+            f"the phone opts in (simulator): the held SMS is delivered to {NUMBER}"
+        ) as step:
             number = await self.gateway("POST", "/control/opt_in", {"number": NUMBER})
-            delivered = [e["text"] for e in number["conversation"] if e["direction"] == "mt"]
-            expect(number["status"] == "opted_in" and delivered == [MESSAGE], f"number state {show(number)}")
+            delivered = [
+                e["text"] for e in number["conversation"] if e["direction"] == "mt"
+            ]
+            expect(
+                number["status"] == "opted_in" and delivered == [MESSAGE],
+                f"number state {show(number)}",
+            )
             step.detail(f"status {number['status']}, delivered {show(delivered)}")
 
-        await self.send("now the gateway delivers it at once", expected_status=200, expected_outcome="sent")
+        await self.send(
+            "now the gateway delivers it at once",
+            expected_status=200,
+            expected_outcome="sent",
+        )
 
-        async with self.step(f"{NUMBER} texts Home Assistant: the simulator posts the MO to the webhook") as step:
+        async with self.step(
+            f"{NUMBER} texts Home Assistant: the simulator posts the MO to the webhook"
+        ) as step:
             await self.gateway("POST", "/control/mo_url", {"url": self.webhook_url})
-            answer = await self.gateway("POST", "/control/mo", {"sender": NUMBER, "content": INCOMING})
-            step.detail(f"content {INCOMING!r}; the webhook answered {answer['status']}")
+            answer = await self.gateway(
+                "POST", "/control/mo", {"sender": NUMBER, "content": INCOMING}
+            )
+            step.detail(
+                f"content {INCOMING!r}; the webhook answered {answer['status']}"
+            )
             expect(answer["status"] == 200, f"webhook answered {answer['status']}")
             event = await self._next_event()
-            step.detail(f"event over the WebSocket API: {event['event_type']} {show(event['data'])}")
+            step.detail(
+                f"event over the WebSocket API: {event['event_type']} {show(event['data'])}"
+            )
             data = event["data"]
             expected = {
                 "sender": NUMBER,
@@ -335,14 +430,21 @@ class Demo:
                 "config_entry_id": self.entry_id,
             }
             wrong = {k: data.get(k) for k, v in expected.items() if data.get(k) != v}
-            expect(event["event_type"] == EVENT and not wrong, f"unexpected event data {show(wrong)}")
+            expect(
+                event["event_type"] == EVENT and not wrong,
+                f"unexpected event data {show(wrong)}",
+            )
 
-        async with self.step("stop Home Assistant; its log has no errors and no secrets") as step:
+        async with self.step(
+            "stop Home Assistant; its log has no errors and no secrets"
+        ) as step:
             await self.close_ws()
             assert self.hass is not None
             started = time.monotonic()
             status = ha_env.stop(self.hass, 60)
-            step.detail(f"Home Assistant stopped with status {status} in {time.monotonic() - started:.1f} s")
+            step.detail(
+                f"Home Assistant stopped with status {status} in {time.monotonic() - started:.1f} s"
+            )
             expect(status == 0, f"Home Assistant exited with status {status}")
             self.check_log(step)
 
@@ -352,11 +454,17 @@ class Demo:
 
     async def _entry_loaded(self) -> bool:
         entries = await self.ha("GET", "/api/config/config_entries/entry")
-        return any(e["entry_id"] == self.entry_id and e["state"] == "loaded" for e in entries)
+        return any(
+            e["entry_id"] == self.entry_id and e["state"] == "loaded" for e in entries
+        )
 
-    async def send(self, why: str, *, expected_status: int, expected_outcome: str) -> None:
+    async def send(
+        self, why: str, *, expected_status: int, expected_outcome: str
+    ) -> None:
         """Call tatango_sms.send_message for the recipient and check the gateway's side."""
-        async with self.step(f"action {DOMAIN}.send_message to {RECIPIENT!r} over REST: {why}") as step:
+        async with self.step(
+            f"action {DOMAIN}.send_message to {RECIPIENT!r} over REST: {why}"
+        ) as step:
             before = len((await self.gateway("GET", "/control/state"))["requests"])
             answer = await self.ha(
                 "POST",
@@ -365,33 +473,56 @@ class Demo:
             )
             response = answer.get("service_response")
             step.detail(f"response {show(response)}")
-            expected = {"recipient": NUMBER, "name": RECIPIENT, "outcome": expected_outcome, "sms_sent": 1}
+            expected = {
+                "recipient": NUMBER,
+                "name": RECIPIENT,
+                "outcome": expected_outcome,
+                "sms_sent": 1,
+            }
             got = (response or {}).get("recipients", [])
             expect(
                 len(got) == 1 and all(got[0].get(k) == v for k, v in expected.items()),
                 f"expected {show(expected)}",
             )
-            requests = (await self.gateway("GET", "/control/state"))["requests"][before:]
-            expect(len(requests) == 1, f"the gateway got {len(requests)} requests: {show(requests)}")
+            requests = (await self.gateway("GET", "/control/state"))["requests"][
+                before:
+            ]
+            expect(
+                len(requests) == 1,
+                f"the gateway got {len(requests)} requests: {show(requests)}",
+            )
             request = requests[0]
             names = [name for name, _ in request["fields"]]
             step.detail(f"the gateway got fields {names}, answered {request['status']}")
-            expect(sorted(names) == sorted(FORM_FIELDS), f"fields {names}, expected exactly {sorted(FORM_FIELDS)}")
+            expect(
+                sorted(names) == sorted(FORM_FIELDS),
+                f"fields {names}, expected exactly {sorted(FORM_FIELDS)}",
+            )
             form = dict(request["fields"])
-            digest = hashlib.md5((PASSWORD + MESSAGE).encode(), usedforsecurity=False).hexdigest()
+            digest = hashlib.md5(
+                (PASSWORD + MESSAGE).encode(), usedforsecurity=False
+            ).hexdigest()
             expect(form["key"] == KEY, f"key {form['key']!r}")
             expect(form["recipient"] == NUMBER, f"recipient {form['recipient']!r}")
             expect(form["message"] == MESSAGE, f"message {form['message']!r}")
-            expect(form["hash"] == digest, f"hash {form['hash']!r}, expected md5(password + message) {digest}")
+            expect(
+                form["hash"] == digest,
+                f"hash {form['hash']!r}, expected md5(password + message) {digest}",
+            )
             expect(request["status"] == expected_status, f"status {request['status']}")
-            step.detail(f"key {form['key']!r}, recipient {form['recipient']}, message {form['message']!r}")
+            step.detail(
+                f"key {form['key']!r}, recipient {form['recipient']}, message {form['message']!r}"
+            )
             step.detail(f"hash {form['hash']} = md5(password + message, UTF-8)")
 
     async def _next_event(self) -> dict[str, Any]:
         assert self.ws is not None
         while True:
             message = await asyncio.wait_for(self.ws.receive_json(), 10)
-            if message.get("type") == "event" and message.get("id") == self.event_subscription:
+            if (
+                message.get("type") == "event"
+                and message.get("id") == self.event_subscription
+            ):
                 event: dict[str, Any] = message["event"]
                 return event
 
@@ -412,16 +543,28 @@ class Demo:
                 step.detail(f"warning {about}: {_short(line)}")
             elif any(name in message for name in NEEDS_INTERNET):
                 step.detail(f"error, expected without internet access: {_short(line)}")
+            elif logger.startswith(MISSING_SYSTEM_PACKAGES):
+                step.detail(f"error, a system package is missing: {_short(line)}")
             else:
                 problems.append(line)
         for line in problems:
             step.detail(f"PROBLEM: {_short(line)}")
         ours = sum(1 for match in lines if DOMAIN in match["logger"])
         step.detail(f"{len(lines)} log entries, {ours} from the integration")
-        expect(not problems, f"{len(problems)} errors, or warnings from {DOMAIN}, in the log")
+        expect(
+            not problems,
+            f"{len(problems)} errors, or warnings from {DOMAIN}, in the log",
+        )
         webhook_id = self.webhook_url.rsplit("/", 1)[-1]
-        digest = hashlib.md5((PASSWORD + MESSAGE).encode(), usedforsecurity=False).hexdigest()
-        secrets = {"password": PASSWORD, "key": KEY, "hash": digest, "webhook id": webhook_id}
+        digest = hashlib.md5(
+            (PASSWORD + MESSAGE).encode(), usedforsecurity=False
+        ).hexdigest()
+        secrets = {
+            "password": PASSWORD,
+            "key": KEY,
+            "hash": digest,
+            "webhook id": webhook_id,
+        }
         leaked = [name for name, secret in secrets.items() if secret in log]
         expect(not leaked, f"the log contains the {', '.join(leaked)}")
         step.detail("no password, key, hash or webhook id in the log")
@@ -462,11 +605,23 @@ async def amain() -> int:
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def interrupt() -> None:
+        # Ctrl-C comes twice (terminal, and scripts/demo passing it on): the
+        # second must not cut the clean-up short.
+        nonlocal interrupted
+        if not interrupted:
+            interrupted = True
+            task.cancel()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, task.cancel)
+        loop.add_signal_handler(signum, interrupt)
     status = 1
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as demo.http:
+        async with aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=60)
+        ) as demo.http:
             try:
                 await demo.run()
                 status = 0
@@ -475,24 +630,24 @@ async def amain() -> int:
             except (aiohttp.ClientError, OSError, TimeoutError) as err:
                 print(f"      FAILED: {type(err).__name__}: {err}", flush=True)
             finally:
-                for signum in (signal.SIGINT, signal.SIGTERM):
-                    loop.remove_signal_handler(signum)
+                interrupted = True  # from here on, signals are ignored
                 await demo.stop_all()
     except asyncio.CancelledError:
-        print("      interrupted", flush=True)
-        await demo.stop_all()
         status = 130
-    relative = workdir.relative_to(ha_env.ROOT)
+    elapsed = time.monotonic() - started
     if status == 0:
         shutil.rmtree(workdir, ignore_errors=True)
+        print(f"demo: OK, {demo.steps} steps in {elapsed:.1f} s", flush=True)
+    elif status == 130:
+        shutil.rmtree(workdir, ignore_errors=True)
         print(
-            f"demo: OK, {demo.steps} steps in {time.monotonic() - started:.1f} s",
+            f"demo: interrupted after {elapsed:.1f} s; both processes stopped",
             flush=True,
         )
     else:
         print(
-            f"demo: FAILED after {time.monotonic() - started:.1f} s; Home Assistant's log and "
-            f"configuration are in {relative}/",
+            f"demo: FAILED after {elapsed:.1f} s; Home Assistant's log and configuration "
+            f"are in {workdir.relative_to(ha_env.ROOT)}/",
             flush=True,
         )
     return status

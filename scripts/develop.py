@@ -29,25 +29,26 @@ SIMULATOR_URL = f"http://127.0.0.1:{SIMULATOR_PORT}"
 
 INSTRUCTIONS = f"""
 ================================================================================
- Home Assistant:  {HA_URL}/
-                  (the first time, create a user there: onboarding)
- Phone page:      {SIMULATOR_URL}/   (the simulated Tatango gateway and phones)
+ Home Assistant  {HA_URL}/
+                 (the first time: create your user, the onboarding)
+ Phone page      {SIMULATOR_URL}/
+                 (the simulated Tatango gateway and the phones it talks to)
 
- Add the integration: Settings > Devices & services > Add integration >
- "Tatango SMS", and enter
-     Gateway key         {KEY}
-     Password            {PASSWORD}
-     Gateway URL         {SIMULATOR_URL}/messages
-     Test phone number   leave empty, or any number such as 2065550123
- (No "Gateway URL" field? Turn on Advanced mode in your user profile, bottom
- left, and start again.)
+ Set the integration up:
+  1. Your profile (bottom left): turn on "Advanced mode" (it shows the
+     Gateway URL field).
+  2. Settings > Devices & services > Add integration > "Tatango SMS":
+       Gateway key         {KEY}
+       Password            {PASSWORD}
+       Gateway URL         {SIMULATOR_URL}/messages
+       Test phone number   empty, or any number such as 2065550123
+  3. Copy the webhook URL the last step shows into the phone page's
+     "Home Assistant webhook URL" field and Save.
+  4. "Add recipient" on the integration's entry, e.g. Alice, (206) 555-0123.
+ Then send with the tatango_sms.send_message action or notify.alice, and
+ text Home Assistant from the phone page (event tatango_sms_received).
 
- The last step shows a webhook URL: paste it into the phone page's "Home
- Assistant webhook URL" field, then text Home Assistant from the phone page.
- Add recipients with "Add recipient" on the integration's entry; the phone
- page shows every SMS the gateway got, with its answer.
-
- Log: config/home-assistant.log.  Ctrl-C stops Home Assistant and the simulator.
+ Log: config/home-assistant.log.   Ctrl-C stops Home Assistant and the simulator.
 ================================================================================
 """
 
@@ -72,6 +73,13 @@ def main() -> int:
                 file=sys.stderr,
             )
             return 1
+    if not (CONFIG / "configuration.yaml").is_file():
+        # Home Assistant would write a default one, with default_config.
+        print(
+            "config/configuration.yaml is missing: git checkout config/",
+            file=sys.stderr,
+        )
+        return 1
     ha_env.prepare_config(CONFIG, HA_PORT)
 
     signal.signal(signal.SIGINT, _raise_stop)
@@ -82,7 +90,10 @@ def main() -> int:
     try:
         simulator = ha_env.start_simulator(SIMULATOR_PORT, KEY, PASSWORD)
         hass = ha_env.start_home_assistant(CONFIG)
-        print(f">> starting Home Assistant on {HA_URL} (log: config/home-assistant.log)", flush=True)
+        print(
+            f">> starting Home Assistant on {HA_URL} (log: config/home-assistant.log)",
+            flush=True,
+        )
         started = time.monotonic()
         ha_env.wait_until_serving(
             f"{HA_URL}/manifest.json",
@@ -92,7 +103,10 @@ def main() -> int:
         ha_env.wait_until_serving(
             f"{SIMULATOR_URL}/control/state", {"the simulator": simulator}, timeout=10
         )
-        print(f">> Home Assistant answers after {time.monotonic() - started:.1f} s", flush=True)
+        print(
+            f">> Home Assistant answers after {time.monotonic() - started:.1f} s",
+            flush=True,
+        )
         print(INSTRUCTIONS, flush=True)
         while True:
             if (code := hass.poll()) is not None:
@@ -100,7 +114,9 @@ def main() -> int:
                     print(f">> Home Assistant exited with status {code}", flush=True)
                     status = code or 1
                     break
-                print(">> Home Assistant asked to be restarted: restarting it", flush=True)
+                print(
+                    ">> Home Assistant asked to be restarted: restarting it", flush=True
+                )
                 hass = ha_env.start_home_assistant(CONFIG)
             if (code := simulator.poll()) is not None:
                 print(f">> the simulator exited with status {code}", flush=True)

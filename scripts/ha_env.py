@@ -63,7 +63,10 @@ EXTRA_DOMAINS = (
 # Not requirements, but without them Home Assistant warns that its HTTP
 # compression falls back to the slow zlib (its container image has them).
 SPEEDUPS = ("isal", "zlib-ng")
-FALLBACK_WHEELS = {"pymicro-vad": "pymicro-vad==2.1.0", "pyspeex-noise": "pyspeex-noise==2.0.1"}
+FALLBACK_WHEELS = {
+    "pymicro-vad": "pymicro-vad==2.1.0",
+    "pyspeex-noise": "pyspeex-noise==2.0.1",
+}
 
 
 def _manifest(path: Path) -> dict[str, object]:
@@ -85,7 +88,11 @@ def requirements() -> list[str]:
 
     components = Path(homeassistant.__file__).parent / "components"
     found = dict.fromkeys([*totp.REQUIREMENTS, *notify.REQUIREMENTS, *SPEEDUPS])
-    todo = [*bootstrap.CORE_INTEGRATIONS, *bootstrap.DEFAULT_INTEGRATIONS, *EXTRA_DOMAINS]
+    todo = [
+        *bootstrap.CORE_INTEGRATIONS,
+        *bootstrap.DEFAULT_INTEGRATIONS,
+        *EXTRA_DOMAINS,
+    ]
     todo += [p.parent.name for p in CUSTOM_COMPONENTS.glob("*/manifest.json")]
     seen: set[str] = set()
     while todo:
@@ -133,8 +140,20 @@ def _pip(*args: str) -> bool:
     import homeassistant  # noqa: PLC0415
 
     constraints = Path(homeassistant.__file__).parent / "package_constraints.txt"
-    command = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    return subprocess.run([*command, "-c", str(constraints), *args], check=False).returncode == 0
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+    ]
+    return (
+        subprocess.run(
+            [*command, "-c", str(constraints), *args], check=False
+        ).returncode
+        == 0
+    )
 
 
 def install() -> int:
@@ -142,7 +161,10 @@ def install() -> int:
     missing = missing_requirements()
     if not missing:
         return 0
-    print(f">> installing {len(missing)} packages Home Assistant would otherwise install at run time", file=sys.stderr)
+    print(
+        f">> installing {len(missing)} packages Home Assistant would otherwise install at run time",
+        file=sys.stderr,
+    )
     if _pip(*missing):
         return 0
     # Most likely a source build failed: install the rest, then the fallbacks.
@@ -151,8 +173,13 @@ def install() -> int:
         return 1
     fallback = [req for req in missing if req.split("==")[0] in FALLBACK_WHEELS]
     if fallback:
-        print(">> no C++ compiler? using the abi3 wheels of " + ", ".join(fallback), file=sys.stderr)
-        if not _pip("--no-deps", *(FALLBACK_WHEELS[req.split("==")[0]] for req in fallback)):
+        print(
+            ">> no C++ compiler? using the abi3 wheels of " + ", ".join(fallback),
+            file=sys.stderr,
+        )
+        if not _pip(
+            "--no-deps", *(FALLBACK_WHEELS[req.split("==")[0]] for req in fallback)
+        ):
             return 1
         names = {*skip_pip_packages(), *(req.split("==")[0] for req in fallback)}
         SKIP_PIP_FILE.write_text(" ".join(sorted(names)) + "\n", encoding="utf-8")
@@ -176,10 +203,12 @@ def prepare_config(config_dir: Path, port: int, host: str = "127.0.0.1") -> None
     for component in CUSTOM_COMPONENTS.glob("*/manifest.json"):
         link = links / component.parent.name
         target = os.path.relpath(component.parent, links)
-        if link.is_symlink() and os.readlink(link) == target:
+        if link.is_symlink() and str(link.readlink()) == target:
             continue
         if link.is_symlink() or link.exists():
-            raise SystemExit(f"{link} exists and is not a link to {component.parent}: remove it")
+            raise SystemExit(
+                f"{link} exists and is not a link to {component.parent}: remove it"
+            )
         link.symlink_to(target, target_is_directory=True)
     seed_http_config(config_dir, host, port)
 
@@ -191,8 +220,12 @@ def seed_http_config(config_dir: Path, host: str, port: int) -> None:
         return
     from homeassistant.components.http import config as http_config  # noqa: PLC0415
 
-    stable = dict(http_config.HTTP_STORAGE_SCHEMA({"server_host": [host], "server_port": port}))
-    stable.update(created_at=datetime.now(UTC).isoformat(), error=None, error_message=None)
+    stable = dict(
+        http_config.HTTP_STORAGE_SCHEMA({"server_host": [host], "server_port": port})
+    )
+    stable.update(
+        created_at=datetime.now(UTC).isoformat(), error=None, error_message=None
+    )
     store.parent.mkdir(parents=True, exist_ok=True)
     store.write_text(
         json.dumps(
@@ -225,7 +258,9 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def spawn(args: Sequence[str], *, output: Path | None = None) -> subprocess.Popen[bytes]:
+def spawn(
+    args: Sequence[str], *, output: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start a child in its own session (signals reach it only through us)."""
     stdout = output.open("ab") if output is not None else None
     try:
@@ -256,7 +291,9 @@ def start_simulator(
     )  # fmt: skip
 
 
-def start_home_assistant(config_dir: Path, *, output: Path | None = None) -> subprocess.Popen[bytes]:
+def start_home_assistant(
+    config_dir: Path, *, output: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Start Home Assistant on config_dir."""
     args = [sys.executable, "-m", "homeassistant", "--config", str(config_dir)]
     if skipped := skip_pip_packages():
@@ -284,10 +321,12 @@ def wait_until_serving(
         for name, process in processes.items():
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited with status {process.returncode}")
-        with contextlib.suppress(OSError, urllib.error.URLError):
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
+        with (
+            contextlib.suppress(OSError, urllib.error.URLError),
+            urllib.request.urlopen(url, timeout=2) as response,  # noqa: S310
+        ):
+            if response.status == 200:
+                return
         if time.monotonic() > deadline:
             raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
         time.sleep(0.2)
@@ -311,8 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     """Command line for scripts/lib.sh."""
     parser = argparse.ArgumentParser(prog="ha_env.py")
     sub = parser.add_subparsers(dest="command", required=True)
-    listing = sub.add_parser("requirements", help="list what Home Assistant may install")
-    listing.add_argument("--missing", action="store_true", help="only what is not installed")
+    listing = sub.add_parser(
+        "requirements", help="list what Home Assistant may install"
+    )
+    listing.add_argument(
+        "--missing", action="store_true", help="only what is not installed"
+    )
     sub.add_parser("install", help="install whatever is missing")
     args = parser.parse_args(argv)
     if args.command == "install":

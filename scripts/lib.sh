@@ -206,7 +206,7 @@ _ensure_ha_rootfs_packages() {
   # shellcheck disable=SC2086  # a list of package names
   chroot "$ROOTFS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c '
     apt-get -qq -o Acquire::Check-Valid-Until=false update &&
-      apt-get install -y -qq --no-install-recommends "$@" >/dev/null &&
+      apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" >/dev/null &&
       apt-get clean && rm -rf /var/lib/apt/lists/*' sh $HA_ROOTFS_PACKAGES &&
     echo "$HA_ROOTFS_PACKAGES" >"$ROOTFS/.ha-packages"
 }
@@ -241,7 +241,7 @@ prepare_ha() {
 
 # Loopback with multicast, or zeroconf (which Home Assistant's HTTP client asks
 # to resolve .local names) fails with ENODEV.
-_LOOPBACK_UP='ip link set lo up multicast on && ip route add 224.0.0.0/4 dev lo'
+_LOOPBACK_UP='PATH=$PATH:/usr/sbin:/sbin; ip link set lo up multicast on && ip route add 224.0.0.0/4 dev lo'
 
 # run_in_ha [--isolated] [--exec] CMD...: run CMD from the repository's root in
 # Home Assistant's environment. --isolated: in a network namespace of its own
@@ -263,7 +263,7 @@ run_in_ha() {
     if ((isolated)); then
       local unshare=(unshare --net)
       [[ $(id -u) == 0 ]] || unshare=(unshare --user --map-root-user --net)
-      if "${unshare[@]}" true 2>/dev/null && command -v ip >/dev/null; then
+      if "${unshare[@]}" true 2>/dev/null && PATH=$PATH:/usr/sbin:/sbin command -v ip >/dev/null; then
         command=("${unshare[@]}" -- sh -c "$_LOOPBACK_UP"' && exec "$@"' sh "${command[@]}")
       else
         say "cannot create a network namespace here: running without network isolation"
@@ -276,7 +276,6 @@ run_in_ha() {
     command=(unshare "${flags[@]}" -- sh -c '
       isolated=$1 root=$2 rootfs=$3 mountpoint=$4 venv=$5
       shift 5
-      PATH=/usr/sbin:/sbin:$PATH
       if [ "$isolated" = 1 ]; then '"$_LOOPBACK_UP"' || exit 1; fi
       mount --bind "$root" "$rootfs$mountpoint" && mount -t proc proc "$rootfs/proc" || exit 1
       exec chroot "$rootfs" env -i PATH="$venv/bin:/usr/bin:/bin" HOME=/root LANG=C.UTF-8 \

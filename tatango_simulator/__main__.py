@@ -1,8 +1,8 @@
 """Run the gateway simulator standalone.
 
 Usage: ``python -m tatango_simulator --host 127.0.0.1 --port 8124 --key K
---password P [--mo-url URL]``; it prints where it listens and runs until
-interrupted.
+--password P [--mo-url URL]``; it prints where it listens (open the phone page,
+``/``, in a browser) and runs until interrupted.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ async def serve(args: argparse.Namespace) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     print(f"Tatango gateway simulator listening on {sim.base_url}", flush=True)
+    print(f"  phone page:   {sim.base_url}/", flush=True)
     print(f"  messages URL: {sim.messages_url}", flush=True)
     print(f"  control API:  {sim.base_url}/control/state", flush=True)
     print(

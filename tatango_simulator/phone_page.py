@@ -122,6 +122,30 @@ def _match_deliveries(
     return found, unused
 
 
+def _mt_item(
+    moment: datetime,
+    text: str | None,
+    status: int | None,
+    delivery: str,
+    delivered_at: datetime | None,
+) -> tuple[datetime, dict[str, Any]]:
+    """Return a message from Home Assistant to the phone, keyed by its time."""
+    return (
+        moment,
+        {
+            "direction": str(Direction.MT),
+            "time": _time(moment),
+            "text": text,
+            "status": status,
+            "answer": answer_text(status)
+            if status is not None or delivered_at is None
+            else "delivered",
+            "delivery": delivery,
+            "delivered_at": _time(delivered_at) if delivered_at is not None else None,
+        },
+    )
+
+
 def conversation(state: GatewayState, number: str) -> list[dict[str, Any]]:
     """Return everything between Home Assistant and number, oldest first.
 
@@ -137,9 +161,7 @@ def conversation(state: GatewayState, number: str) -> list[dict[str, Any]]:
     found, orphans = _match_deliveries(
         requests, [e for e in entries if e.direction is Direction.MT]
     )
-    last_202 = max(
-        (i for i, r in enumerate(requests) if r.status == 202), default=None
-    )
+    last_202 = max((i for i, r in enumerate(requests) if r.status == 202), default=None)
     items: list[tuple[datetime, dict[str, Any]]] = []
     for index, request in enumerate(requests):
         delivery = Delivery.NOT_DELIVERED
@@ -150,7 +172,7 @@ def conversation(state: GatewayState, number: str) -> list[dict[str, Any]]:
                 if request.status == 200
                 else Delivery.DELIVERED_ON_OPT_IN
             )
-            delivered_at = _time(entry.timestamp)
+            delivered_at = entry.timestamp
         elif (
             index == last_202
             and phone is not None
@@ -159,47 +181,31 @@ def conversation(state: GatewayState, number: str) -> list[dict[str, Any]]:
         ):
             delivery = Delivery.HELD
         items.append(
-            (
+            _mt_item(
                 request.timestamp,
-                {
-                    "direction": str(Direction.MT),
-                    "time": _time(request.timestamp),
-                    "text": request.message,
-                    "status": request.status,
-                    "answer": answer_text(request.status),
-                    "delivery": delivery,
-                    "delivered_at": delivered_at,
-                },
+                request.message,
+                request.status,
+                delivery,
+                delivered_at,
             )
         )
-    for entry in orphans:
-        items.append(
-            (
-                entry.timestamp,
-                {
-                    "direction": str(Direction.MT),
-                    "time": _time(entry.timestamp),
-                    "text": entry.text,
-                    "status": None,
-                    "answer": "delivered",
-                    "delivery": Delivery.DELIVERED,
-                    "delivered_at": _time(entry.timestamp),
-                },
-            )
+    items.extend(
+        _mt_item(e.timestamp, e.text, None, Delivery.DELIVERED, e.timestamp)
+        for e in orphans
+    )
+    items.extend(
+        (
+            e.timestamp,
+            {
+                "direction": str(Direction.MO),
+                "time": _time(e.timestamp),
+                "text": e.text,
+                "webhook_status": e.webhook_status,
+            },
         )
-    for entry in entries:
-        if entry.direction is Direction.MO:
-            items.append(
-                (
-                    entry.timestamp,
-                    {
-                        "direction": str(Direction.MO),
-                        "time": _time(entry.timestamp),
-                        "text": entry.text,
-                        "webhook_status": entry.webhook_status,
-                    },
-                )
-            )
+        for e in entries
+        if e.direction is Direction.MO
+    )
     items.sort(key=lambda item: item[0])
     return [item for _, item in items]
 
@@ -222,22 +228,23 @@ def phones_json(
     Phones are listed most recent activity first, like a phone's inbox;
     numbers without messages (say, opted in before anything was sent) last.
     """
-    phones = []
+    phones: list[tuple[str, dict[str, Any]]] = []
     for number in numbers(state):
         phone = state.phones.get(number)
+        items = conversation(state, number)
         phones.append(
-            {
-                "number": number,
-                "valid": is_valid_number(number),
-                "status": str(state.status_of(number)),
-                "held": phone.held if phone is not None else None,
-                "conversation": conversation(state, number),
-            }
+            (
+                items[-1]["time"] if items else "",
+                {
+                    "number": number,
+                    "valid": is_valid_number(number),
+                    "status": str(state.status_of(number)),
+                    "held": phone.held if phone is not None else None,
+                    "conversation": items,
+                },
+            )
         )
-    phones.sort(
-        key=lambda p: p["conversation"][-1]["time"] if p["conversation"] else "",
-        reverse=True,
-    )
+    phones.sort(key=lambda pair: pair[0], reverse=True)
     return {
         "key": state.key,
         "messages_url": messages_url,
@@ -246,7 +253,7 @@ def phones_json(
         "latency": state.latency,
         "drops_pending": state.drops_pending,
         "forced": state.forced(),
-        "phones": phones,
+        "phones": [entry for _, entry in phones],
     }
 
 

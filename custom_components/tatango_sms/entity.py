@@ -49,5 +49,4 @@ class TatangoRecipientEntity(Entity):
             manufacturer="Tatango",
             model="SMS recipient",
             entry_type=DeviceEntryType.SERVICE,
-            via_device=(DOMAIN, entry.entry_id),
         )

@@ -192,8 +192,12 @@ function renderHeader() {
 }
 
 function render(scroll) {
+  if (selected !== null && !data.phones.some((p) => p.number === selected)) selected = null;
   if (selected === null && data.phones.length > 0) {
-    select(data.phones[0].number, false);
+    // The number in the address (#2065550123), else the most recent.
+    const wanted = decodeURIComponent(window.location.hash.slice(1));
+    const phone = data.phones.find((p) => p.number === wanted) || data.phones[0];
+    select(phone.number, false);
     return;
   }
   renderHeader();
@@ -205,6 +209,7 @@ function select(number, byUser) {
   selected = number;
   const sender = $("mo-sender");
   if (/^\d{10}$/.test(number) && (byUser || sender.value === "")) sender.value = number;
+  if (byUser) window.history.replaceState(null, "", `#${encodeURIComponent(number)}`);
   render(true);
 }
 
