@@ -59,8 +59,6 @@ async def test_notify_entity_per_recipient(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """Each saved recipient has a notify entity, supporting a title, on a service device named after them."""
-    devices = dr.async_entries_for_config_entry(device_registry, setup_entry.entry_id)
-    (account,) = [d for d in devices if d.name == "Tatango SMS"]
     for name, entity_id in (("Alice", "notify.alice"), ("Bob", "notify.bob")):
         state = hass.states.get(entity_id)
         assert state is not None
@@ -73,7 +71,7 @@ async def test_notify_entity_per_recipient(
         assert device is not None
         assert device.name == name
         assert device.entry_type is dr.DeviceEntryType.SERVICE
-        assert device.via_device_id == account.id
+        assert entity.config_entry_id == setup_entry.entry_id
 
 
 async def test_notify_entity_puts_title_in_front(
