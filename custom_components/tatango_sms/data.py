@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
 from .blocked import BlockedNumbers
+from .const import SUBENTRY_TYPE_RECIPIENT
 from .gateway import TatangoGateway
 
 if TYPE_CHECKING:
@@ -37,3 +38,12 @@ class TatangoData:
 
 
 type TatangoConfigEntry = ConfigEntry[TatangoData]
+
+
+def recipient_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:
+    """Return the entry's saved recipients."""
+    return [
+        subentry
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_TYPE_RECIPIENT
+    ]

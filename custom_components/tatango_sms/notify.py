@@ -12,8 +12,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
-from .const import ATTR_CONFIG_ENTRY_ID, SUBENTRY_TYPE_RECIPIENT
-from .data import TatangoConfigEntry
+from .const import ATTR_CONFIG_ENTRY_ID
+from .data import TatangoConfigEntry, recipient_subentries
 from .entity import TatangoRecipientEntity
 from .sender import SmsSender, fold_title
 
@@ -26,12 +26,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up one notify entity per saved recipient."""
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_TYPE_RECIPIENT:
-            async_add_entities(
-                [RecipientNotifyEntity(entry, subentry)],
-                config_subentry_id=subentry.subentry_id,
-            )
+    for subentry in recipient_subentries(entry):
+        async_add_entities(
+            [RecipientNotifyEntity(entry, subentry)],
+            config_subentry_id=subentry.subentry_id,
+        )
 
 
 class RecipientNotifyEntity(TatangoRecipientEntity, NotifyEntity):

@@ -29,10 +29,10 @@ from .const import (
     LONG_MESSAGES_SEND,
     LONG_MESSAGES_TRUNCATE,
     MAX_CONCURRENT_SENDS,
-    SUBENTRY_TYPE_RECIPIENT,
     signal_outbox,
     signal_status,
 )
+from .data import recipient_subentries
 from .gateway import (
     AuthenticationError,
     Delivery,
@@ -178,8 +178,7 @@ class SmsSender:
         # The entry reloads when its recipients change, so these stay current.
         self.saved_recipients = [
             Recipient(subentry.data[CONF_PHONE_NUMBER], subentry.title)
-            for subentry in entry.subentries.values()
-            if subentry.subentry_type == SUBENTRY_TYPE_RECIPIENT
+            for subentry in recipient_subentries(entry)
         ]
         self._saved_by_number = {r.number: r for r in self.saved_recipients}
         self._saved_by_name = {

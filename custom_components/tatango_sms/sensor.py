@@ -13,8 +13,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import SUBENTRY_TYPE_RECIPIENT, signal_outbox, signal_status
-from .data import TatangoConfigEntry
+from .const import signal_outbox, signal_status
+from .data import TatangoConfigEntry, recipient_subentries
 from .entity import TatangoAccountEntity, TatangoRecipientEntity
 from .sender import OptInStatus
 
@@ -28,12 +28,11 @@ async def async_setup_entry(
 ) -> None:
     """Set up the outbox sensor, and one opt-in status sensor per saved recipient."""
     async_add_entities([QueuedMessagesSensor(entry)])
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_TYPE_RECIPIENT:
-            async_add_entities(
-                [OptInStatusSensor(entry, subentry)],
-                config_subentry_id=subentry.subentry_id,
-            )
+    for subentry in recipient_subentries(entry):
+        async_add_entities(
+            [OptInStatusSensor(entry, subentry)],
+            config_subentry_id=subentry.subentry_id,
+        )
 
 
 class OptInStatusSensor(TatangoRecipientEntity, RestoreSensor):
