@@ -306,3 +306,45 @@ run_ha_supervised() {
   trap '_cleanup_mounts; exit 143' TERM
   return "$status"
 }
+
+# --- A browser, for scripts/ui_journeys and scripts/screenshots --------------
+# Debian's Chromium where Home Assistant runs (inside the root filesystem, or
+# on the host with a native Python), driven by Playwright from PyPI installed
+# into Home Assistant's environment. Never a browser Playwright downloads.
+
+PLAYWRIGHT_VERSION=1.65.2
+BROWSER_PACKAGES="chromium fonts-dejavu-core"
+BROWSER_SKIPPED=""   # why no browser could be had (prepare_browser returned 2)
+
+# prepare_browser (after prepare_ha): 0 ready, 2 Chromium cannot be installed
+# here (BROWSER_SKIPPED says why), 1 anything else failed.
+prepare_browser() {
+  BROWSER_SKIPPED=""
+  if [[ $HA_RUNTIME == rootfs ]]; then
+    if [[ ! -f $ROOTFS/.browser-packages || $(cat "$ROOTFS/.browser-packages") != "$BROWSER_PACKAGES" ]]; then
+      say "installing $BROWSER_PACKAGES into the root filesystem (once, about a minute)"
+      # shellcheck disable=SC2086  # a list of package names
+      chroot "$ROOTFS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c '
+        apt-get -qq -o Acquire::Check-Valid-Until=false update &&
+          apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" >/dev/null &&
+          apt-get clean && rm -rf /var/lib/apt/lists/*' sh $BROWSER_PACKAGES || return 1
+      echo "$BROWSER_PACKAGES" >"$ROOTFS/.browser-packages"
+    fi
+  elif ! command -v chromium >/dev/null 2>&1; then
+    if ! can_build_rootfs; then
+      BROWSER_SKIPPED="no chromium on PATH, and Debian's can only be installed as root on Debian or Ubuntu"
+      return 2
+    fi
+    say "installing $BROWSER_PACKAGES (Debian's Chromium)"
+    # shellcheck disable=SC2086  # a list of package names
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $BROWSER_PACKAGES ||
+      { apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $BROWSER_PACKAGES; }; } \
+      >/dev/null || return 1
+  fi
+  if ! run_in_ha python -c 'import importlib.metadata as m, sys; sys.exit(m.version("playwright") != sys.argv[1])' \
+    "$PLAYWRIGHT_VERSION" 2>/dev/null; then
+    say "installing playwright==$PLAYWRIGHT_VERSION into Home Assistant's environment (its driver, no browser)"
+    run_in_ha python -m pip install -q --disable-pip-version-check "playwright==$PLAYWRIGHT_VERSION" || return 1
+  fi
+}
