@@ -58,7 +58,11 @@ def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         f"{record.name}: {record.getMessage()}"
         for record in caplog.get_records("call")
         if record.levelno >= logging.WARNING
-        and not record.name.startswith(("homeassistant.loader", "aiohttp_fast_zlib"))
+        # asyncio's debug mode (on in the test harness) warns of slow callbacks
+        # whenever the machine is busy; that says nothing about the blueprints.
+        and not record.name.startswith(
+            ("homeassistant.loader", "aiohttp_fast_zlib", "asyncio")
+        )
     ]
     assert problems == []
 
