@@ -314,6 +314,7 @@ run_ha_supervised() {
 
 PLAYWRIGHT_VERSION=1.65.2
 BROWSER_PACKAGES="chromium fonts-dejavu-core"
+# shellcheck disable=SC2034  # read by the scripts that source this file
 BROWSER_SKIPPED=""   # why no browser could be had (prepare_browser returned 2)
 
 # prepare_browser (after prepare_ha): 0 ready, 2 Chromium cannot be installed
@@ -324,10 +325,14 @@ prepare_browser() {
     if [[ ! -f $ROOTFS/.browser-packages || $(cat "$ROOTFS/.browser-packages") != "$BROWSER_PACKAGES" ]]; then
       say "installing $BROWSER_PACKAGES into the root filesystem (once, about a minute)"
       # shellcheck disable=SC2086  # a list of package names
-      chroot "$ROOTFS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c '
+      if ! chroot "$ROOTFS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c '
         apt-get -qq -o Acquire::Check-Valid-Until=false update &&
-          apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" >/dev/null &&
-          apt-get clean && rm -rf /var/lib/apt/lists/*' sh $BROWSER_PACKAGES || return 1
+          apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" &&
+          apt-get clean && rm -rf /var/lib/apt/lists/*' sh $BROWSER_PACKAGES >"$CACHE/browser-install.log" 2>&1; then
+        tail -n 20 "$CACHE/browser-install.log" >&2
+        say "installing $BROWSER_PACKAGES failed (whole output in $CACHE/browser-install.log)"
+        return 1
+      fi
       echo "$BROWSER_PACKAGES" >"$ROOTFS/.browser-packages"
     fi
   elif ! command -v chromium >/dev/null 2>&1; then
