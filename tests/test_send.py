@@ -10,7 +10,11 @@ from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.tatango_sms.const import DOMAIN, SERVICE_SEND_MESSAGE
+from custom_components.tatango_sms.const import (
+    DOMAIN,
+    MAX_CONCURRENT_SENDS,
+    SERVICE_SEND_MESSAGE,
+)
 from custom_components.tatango_sms.gateway import TatangoGateway
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import CONF_PASSWORD
@@ -531,11 +535,12 @@ async def test_wrong_password_starts_reauthentication(
     assert flows[0]["context"]["entry_id"] == tatango_entry.entry_id
 
 
-async def test_sends_run_at_most_four_at_a_time(
+async def test_sends_are_concurrent_but_bounded(
     hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
 ) -> None:
-    """Six recipients are sent to concurrently, but never more than four requests at once."""
-    numbers = [f"20655502{i:02d}" for i in range(6)]
+    """Recipients are sent to concurrently, but never more than the bound at once."""
+    count = MAX_CONCURRENT_SENDS + 2
+    numbers = [f"20655502{i:02d}" for i in range(count)]
     for number in numbers:
         simulator.opt_in(number)
     simulator.set_latency(0.5)
@@ -543,11 +548,12 @@ async def test_sends_run_at_most_four_at_a_time(
     response = await send(hass, message="Fire drill", recipients=numbers)
 
     assert response is not None
-    assert [r["outcome"] for r in response["recipients"]] == ["sent"] * 6
+    assert [r["outcome"] for r in response["recipients"]] == ["sent"] * count
     times = sorted(r.timestamp for r in simulator.requests)
-    # The first four arrive together, the last two only when the first answers come back.
-    assert (times[3] - times[0]).total_seconds() < 0.25
-    assert (times[4] - times[0]).total_seconds() > 0.4
+    bound = MAX_CONCURRENT_SENDS
+    # The first `bound` arrive together, the rest only when the first answers come back.
+    assert (times[bound - 1] - times[0]).total_seconds() < 0.25
+    assert (times[bound] - times[0]).total_seconds() > 0.4
     for number in numbers:
         assert simulator.delivered(number) == ["Fire drill"]
 

@@ -55,7 +55,7 @@ ATTR_MESSAGE: Final = "message"
 
 SERVICE_SEND_MESSAGE: Final = "send_message"
 
-MAX_CONCURRENT_SENDS: Final = 4
+MAX_CONCURRENT_SENDS: Final = 8
 DATA_HASS_CONFIG: Final = f"{DOMAIN}_hass_config"
 
 
