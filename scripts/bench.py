@@ -97,7 +97,7 @@ LADDER = {
 LADDER_CONCURRENCY = 16
 PARTS = ("micro", "mo", "ladder", "memory", "mt", "setup")
 SIM_LATENCY = 0.020
-MAX_CONCURRENT_SENDS = 4  # custom_components/tatango_sms/const.py, checked below
+MAX_CONCURRENT_SENDS = 8  # custom_components/tatango_sms/const.py, checked below
 RECIPIENTS_SAVED = 20
 MT_MESSAGE = "Smoke alarm in the kitchen at 03:12. Everyone out, meet at the mailbox; call 911 if you can't see the stairs."
 
