@@ -45,7 +45,6 @@ import os
 from pathlib import Path
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -1117,36 +1116,16 @@ async def amain(
     bench.profile = profile
     bench.only = only
     bench.cprofile = cprofile
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    stopping = False
-
-    def interrupt() -> None:
-        nonlocal stopping
-        if not stopping:
-            stopping = True
-            task.cancel()
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, interrupt)
     print("bench: Home Assistant and the gateway simulator", flush=True)
-    status = 1
-    try:
-        async with aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=120)
-        ) as bench.http:
-            try:
-                await bench.run_all()
-                status = 0
-            except (BenchError, demo.DemoError) as err:
-                print(f"bench: FAILED: {err}", flush=True)
-            except (aiohttp.ClientError, OSError, TimeoutError) as err:
-                print(f"bench: FAILED: {type(err).__name__}: {err}", flush=True)
-            finally:
-                stopping = True
-                await bench.stop_all()
-    except asyncio.CancelledError:
+    status = await demo.run_supervised(
+        bench,
+        bench.run_all,
+        failed=(BenchError, demo.DemoError, aiohttp.ClientError, OSError, TimeoutError),
+        bare=(BenchError, demo.DemoError),
+        prefix="bench: FAILED: ",
+        timeout=120,
+    )
+    if status == 130:
         print("bench: interrupted; both processes stopped", flush=True)
         return 130
     if status:

@@ -14,7 +14,7 @@ any mismatch. Both processes are always stopped.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
 from dataclasses import dataclass
 import hashlib
@@ -593,23 +593,27 @@ def _short(line: str, width: int = 220) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-async def amain() -> int:
-    """Run the demo; return the exit status."""
-    started = time.monotonic()
-    print(
-        "demo: Home Assistant and the Tatango gateway simulator end to end, nothing mocked",
-        flush=True,
-    )
-    workdir = Path(tempfile.mkdtemp(prefix="demo-", dir=ha_env.ROOT / ".cache"))
-    demo = Demo(workdir)
+async def run_supervised(
+    runner: Demo,
+    run: Callable[[], Awaitable[None]],
+    *,
+    failed: tuple[type[Exception], ...],
+    bare: tuple[type[Exception], ...] = (DemoError,),
+    on_failure: Callable[[], Awaitable[None]] | None = None,
+    prefix: str = "      FAILED: ",
+    timeout: float = 60,
+) -> int:
+    """Run `run` with a session, then always stop every process; return 0, 1 or 130.
+
+    The first Ctrl-C or SIGTERM cancels the run; later ones (a terminal and a
+    wrapper script both pass Ctrl-C on) must not cut the clean-up short.
+    """
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
     interrupted = False
 
     def interrupt() -> None:
-        # Ctrl-C comes twice (terminal, and scripts/demo passing it on): the
-        # second must not cut the clean-up short.
         nonlocal interrupted
         if not interrupted:
             interrupted = True
@@ -620,20 +624,42 @@ async def amain() -> int:
     status = 1
     try:
         async with aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=60)
-        ) as demo.http:
+            timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as runner.http:
             try:
-                await demo.run()
+                await run()
                 status = 0
-            except DemoError as err:
-                print(f"      FAILED: {err}", flush=True)
-            except (aiohttp.ClientError, OSError, TimeoutError) as err:
-                print(f"      FAILED: {type(err).__name__}: {err}", flush=True)
+            except failed as err:
+                detail = (
+                    str(err)
+                    if isinstance(err, bare)
+                    else f"{type(err).__name__}: {err}"
+                )
+                print(f"{prefix}{detail}", flush=True)
+                if on_failure is not None:
+                    await on_failure()
             finally:
                 interrupted = True  # from here on, signals are ignored
-                await demo.stop_all()
+                await runner.stop_all()
     except asyncio.CancelledError:
         status = 130
+    return status
+
+
+async def amain() -> int:
+    """Run the demo; return the exit status."""
+    started = time.monotonic()
+    print(
+        "demo: Home Assistant and the Tatango gateway simulator end to end, nothing mocked",
+        flush=True,
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="demo-", dir=ha_env.ROOT / ".cache"))
+    demo = Demo(workdir)
+    status = await run_supervised(
+        demo,
+        demo.run,
+        failed=(DemoError, aiohttp.ClientError, OSError, TimeoutError),
+    )
     elapsed = time.monotonic() - started
     if status == 0:
         shutil.rmtree(workdir, ignore_errors=True)

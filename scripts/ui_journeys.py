@@ -33,7 +33,6 @@ import json
 from pathlib import Path
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -704,44 +703,19 @@ async def amain(docs: Path | None) -> int:
     SHOTS.mkdir(parents=True)
     workdir = Path(tempfile.mkdtemp(prefix="ui-journeys-", dir=ha_env.ROOT / ".cache"))
     journeys = Journeys(workdir, SHOTS)
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    interrupted = False
-
-    def interrupt() -> None:
-        nonlocal interrupted
-        if not interrupted:
-            interrupted = True
-            task.cancel()
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, interrupt)
-    status = 1
-    try:
-        async with aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=60)
-        ) as journeys.http:
-            try:
-                await journeys.run()
-                status = 0
-            except DemoError as err:
-                print(f"      FAILED: {err}", flush=True)
-                await journeys.screenshot_failure()
-            except (
-                AssertionError,
-                PlaywrightError,
-                aiohttp.ClientError,
-                OSError,
-                TimeoutError,
-            ) as err:
-                print(f"      FAILED: {type(err).__name__}: {err}", flush=True)
-                await journeys.screenshot_failure()
-            finally:
-                interrupted = True  # from here on, signals are ignored
-                await journeys.stop_all()
-    except asyncio.CancelledError:
-        status = 130
+    status = await demo.run_supervised(
+        journeys,
+        journeys.run,
+        failed=(
+            DemoError,
+            AssertionError,
+            PlaywrightError,
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+        ),
+        on_failure=journeys.screenshot_failure,
+    )
     elapsed = time.monotonic() - started
     shots = SHOTS.relative_to(ha_env.ROOT)
     if status == 0:
