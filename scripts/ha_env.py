@@ -156,8 +156,36 @@ def _pip(*args: str) -> bool:
     )
 
 
+def _ensure_compiled_ulid() -> None:
+    """Rebuild ulid-transform from source if its installed wheel lacks the C++ extension.
+
+    Every event and state change makes a ULID; the wheel some package indexes
+    serve for Python 3.14 is a pure-Python build, which makes each of them
+    slower than in Home Assistant's container image.
+    """
+    import importlib.metadata  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+
+    if importlib.util.find_spec("ulid_transform._ulid_impl") is not None:
+        return
+    version = importlib.metadata.version("ulid-transform")
+    print(
+        f">> building ulid-transform {version} with its C++ extension", file=sys.stderr
+    )
+    if not _pip(
+        "--no-deps",
+        "--force-reinstall",
+        "--no-cache-dir",
+        "--no-binary",
+        "ulid-transform",
+        f"ulid-transform=={version}",
+    ):
+        print(">> no C++ compiler? ulid-transform stays pure Python", file=sys.stderr)
+
+
 def install() -> int:
     """Install whatever is missing; return an exit status."""
+    _ensure_compiled_ulid()
     missing = missing_requirements()
     if not missing:
         return 0

@@ -187,11 +187,12 @@ class SmsSender:
 
     def name_for(self, sender: str) -> str | None:
         """Return the saved recipient's name for an incoming sender, if any."""
-        try:
-            number = normalize_phone_number(sender)
-        except InvalidPhoneNumber:
-            return None
-        recipient = self._saved_by_number.get(number)
+        if (recipient := self._saved_by_number.get(sender)) is None:
+            try:
+                number = normalize_phone_number(sender)
+            except InvalidPhoneNumber:
+                return None
+            recipient = self._saved_by_number.get(number)
         return recipient.name if recipient else None
 
     def status_of(self, number: str) -> OptInStatus:
