@@ -40,6 +40,7 @@ import urllib.request
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOM_COMPONENTS = ROOT / "custom_components"
 SKIP_PIP_FILE = Path(sys.prefix) / "skip-pip-packages"
+ULID_PURE_FILE = Path(sys.prefix) / "ulid-transform-pure"  # its rebuild failed once
 
 # Integrations set up besides bootstrap's defaults: the minimal configuration's,
 # what onboarding's core_config step starts, the voice pipeline (imported while
@@ -163,24 +164,30 @@ def _ensure_compiled_ulid() -> None:
     serve for Python 3.14 is a pure-Python build, which makes each of them
     slower than in Home Assistant's container image.
     """
+    import importlib  # noqa: PLC0415
     import importlib.metadata  # noqa: PLC0415
     import importlib.util  # noqa: PLC0415
 
-    if importlib.util.find_spec("ulid_transform._ulid_impl") is not None:
+    if ULID_PURE_FILE.is_file() or importlib.util.find_spec(
+        "ulid_transform._ulid_impl"
+    ):
         return
     version = importlib.metadata.version("ulid-transform")
     print(
         f">> building ulid-transform {version} with its C++ extension", file=sys.stderr
     )
-    if not _pip(
+    rebuilt = _pip(
         "--no-deps",
         "--force-reinstall",
         "--no-cache-dir",
         "--no-binary",
         "ulid-transform",
         f"ulid-transform=={version}",
-    ):
+    )
+    importlib.invalidate_caches()
+    if not rebuilt or not importlib.util.find_spec("ulid_transform._ulid_impl"):
         print(">> no C++ compiler? ulid-transform stays pure Python", file=sys.stderr)
+        ULID_PURE_FILE.touch()
 
 
 def install() -> int:
