@@ -148,6 +148,8 @@ class CloudStub:
         self.available = True
         self.cloudhooks: dict[str, str] = {}
         self.deleted: list[str] = []
+        self.create_error: Exception | None = None
+        """Raised when a cloudhook is created, as Home Assistant Cloud's API can fail."""
         self.module = ModuleType("homeassistant.components.cloud")
         self.module.CloudNotAvailable = CloudNotAvailable  # type: ignore[attr-defined]
         self.module.CloudNotConnected = CloudNotConnected  # type: ignore[attr-defined]
@@ -172,6 +174,8 @@ class CloudStub:
         if not self.connected:
             raise CloudNotConnected
         if webhook_id not in self.cloudhooks:
+            if self.create_error is not None:
+                raise self.create_error
             self.cloudhooks[webhook_id] = (
                 f"https://hooks.nabu.casa/{secrets.token_urlsafe(24)}"
             )
@@ -180,8 +184,10 @@ class CloudStub:
     async def _delete(self, hass: HomeAssistant, webhook_id: str) -> None:
         if not self.available:
             raise CloudNotAvailable
+        if webhook_id not in self.cloudhooks:
+            raise ValueError("Hook is not enabled for the cloud.")
         self.deleted.append(webhook_id)
-        self.cloudhooks.pop(webhook_id, None)
+        del self.cloudhooks[webhook_id]
 
 
 # Logs

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from unittest.mock import patch
 
+import aiohttp
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -475,6 +476,81 @@ async def test_user_with_cloud_not_connected(
     assert hass.config_entries.async_entries(DOMAIN) == []
 
 
+async def test_user_retries_with_cloud_leave_no_stray_cloudhook(
+    hass: HomeAssistant, simulator: GatewaySimulator, cloud: CloudStub
+) -> None:
+    """Trying again reuses the flow's one cloudhook; a setup given up deletes it.
+
+    Otherwise every wrong password would leave a cloud webhook in the user's Home Assistant Cloud account.
+    """
+    simulator.opt_in(TEST_NUMBER)
+    result = await start_user_flow(hass)
+    for _ in range(3):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            user_input(
+                simulator.messages_url, password="wrong", test_recipient=TEST_NUMBER
+            ),
+        )
+        assert result["errors"] == {"base": "invalid_auth"}
+    assert len(cloud.cloudhooks) == 1
+
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    await hass.async_block_till_done()
+
+    assert cloud.cloudhooks == {}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_user_keeps_the_cloudhook_it_creates_the_entry_with(
+    hass: HomeAssistant, simulator: GatewaySimulator, cloud: CloudStub
+) -> None:
+    """After a wrong password, the entry made on the next try keeps the flow's cloudhook."""
+    simulator.opt_in(TEST_NUMBER)
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        user_input(
+            simulator.messages_url, password="wrong", test_recipient=TEST_NUMBER
+        ),
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        user_input(simulator.messages_url, test_recipient=TEST_NUMBER),
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert cloud.cloudhooks == {
+        result["data"][CONF_WEBHOOK_ID]: result["description_placeholders"][
+            "webhook_url"
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ValueError("Cloud is not connected"), aiohttp.ClientError(), TimeoutError()],
+    ids=["refused", "client-error", "timeout"],
+)
+async def test_user_when_cloud_cannot_create_the_cloudhook(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    cloud: CloudStub,
+    error: Exception,
+) -> None:
+    """Home Assistant Cloud's API failing to create the cloudhook is reported on the form, not as an unknown error."""
+    cloud.create_error = error
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url)
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cloud_not_connected"}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
 # Reauthentication
 
 
@@ -757,9 +833,10 @@ async def test_reconfigure_new_webhook_url(
 async def test_reconfigure_without_home_assistant_url(
     hass: HomeAssistant, simulator: GatewaySimulator
 ) -> None:
-    """Without a Home Assistant URL the form shows "-" for the URL and cannot be saved."""
+    """Without a Home Assistant URL the form shows "-" for the URL; the gateway settings can still be saved."""
     entry = make_entry(simulator.messages_url)
     entry.add_to_hass(hass)
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
 
     result = await entry.start_reconfigure_flow(hass)
     assert result["description_placeholders"] == {"webhook_url": "-"}
@@ -768,9 +845,31 @@ async def test_reconfigure_without_home_assistant_url(
         result["flow_id"], {CONF_URL: CLOSED_PORT_URL}
     )
 
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert result["description_placeholders"] == {"webhook_url": "-"}
+    assert entry.data[CONF_URL] == CLOSED_PORT_URL
+    assert entry.data[CONF_WEBHOOK_ID] == webhook_id
+
+
+@pytest.mark.usefixtures("no_network_address")
+async def test_reconfigure_new_webhook_url_without_home_assistant_url(
+    hass: HomeAssistant, simulator: GatewaySimulator
+) -> None:
+    """A new webhook URL needs a Home Assistant URL: the form says so and nothing is saved."""
+    entry = make_entry(simulator.messages_url)
+    entry.add_to_hass(hass)
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: CLOSED_PORT_URL, CONF_NEW_WEBHOOK_URL: True}
+    )
+
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_url_available"}
     assert entry.data[CONF_URL] == simulator.messages_url
+    assert entry.data[CONF_WEBHOOK_ID] == webhook_id
 
 
 async def test_reconfigure_cloudhook_new_webhook_url(
@@ -811,23 +910,30 @@ async def test_reconfigure_cloudhook_without_cloud(
     monkeypatch: pytest.MonkeyPatch,
     cloud_loaded: bool,
 ) -> None:
-    """A cloudhook entry cannot show or save its URL while Home Assistant Cloud is unreachable."""
+    """While Home Assistant Cloud is unreachable a cloudhook entry shows "-" for its URL, and can still be saved.
+
+    test_reconfigure_failed_new_webhook_url_keeps_the_old_one: a new webhook URL cannot be made then.
+    """
     if cloud_loaded:
         stub = CloudStub()
         stub.connected = False
         stub.install(hass, monkeypatch)
     entry = make_entry(simulator.messages_url, cloudhook=True)
     entry.add_to_hass(hass)
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
 
     result = await entry.start_reconfigure_flow(hass)
     assert result["description_placeholders"] == {"webhook_url": "-"}
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: simulator.messages_url}
+        result["flow_id"], {CONF_URL: CLOSED_PORT_URL}
     )
 
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "cloud_not_connected"}
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_URL] == CLOSED_PORT_URL
+    assert entry.data[CONF_WEBHOOK_ID] == webhook_id
+    assert entry.data[CONF_CLOUDHOOK] is True
 
 
 # Options and saved recipients (flows of the sending feature, in config_flow.py)

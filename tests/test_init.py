@@ -240,6 +240,7 @@ async def test_removal_deletes_the_cloudhook(
     entry = make_entry(simulator.messages_url, cloudhook=True)
     await async_add_and_set_up(hass, entry)
     webhook_id = entry.data[CONF_WEBHOOK_ID]
+    cloud.cloudhooks[webhook_id] = "https://hooks.nabu.casa/created-by-the-flow"
     ws = await hass_ws_client(hass)
 
     await hass.config_entries.async_remove(entry.entry_id)
@@ -277,6 +278,32 @@ async def test_removal_while_cloud_is_unavailable(
 
     assert hass.config_entries.async_entries(DOMAIN) == []
     assert cloud.deleted == []
+
+
+async def test_removal_after_the_cloudhook_was_deleted_in_cloud(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    cloud: CloudStub,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A cloudhook already deleted in Home Assistant Cloud's settings does not stop the removal half-way.
+
+    The account's saved blocks and outbox are deleted too, and no error is logged.
+    """
+    entry = make_entry(simulator.messages_url, cloudhook=True)
+    await async_add_and_set_up(hass, entry)
+    stores = [f"{DOMAIN}.{entry.entry_id}.{name}" for name in ("blocked", "outbox")]
+    for key in stores:
+        hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": []}
+    assert cloud.cloudhooks == {}  # the user turned it off in the Cloud panel
+
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    assert [key for key in stores if key in hass_storage] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_cloudhook_entry_receives_relayed_messages(

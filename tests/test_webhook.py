@@ -7,6 +7,7 @@ gateway simulator, hostile and malformed bodies from a plain HTTP client.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import logging
 
 from aiohttp.test_utils import TestClient
 import pytest
@@ -29,6 +30,7 @@ from .helpers import (
     TEST_NUMBER,
     async_add_and_set_up,
     event_data,
+    leaked_secrets,
     make_entry,
     webhook_path,
 )
@@ -402,6 +404,39 @@ async def test_oversized_body_is_refused(
 
     assert response.status == 413
     assert events == []
+
+
+async def test_chunked_body_over_home_assistant_limit(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    client: TestClient,
+    path: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A chunked body bigger than Home Assistant accepts at all (16 MiB) gets 413 too.
+
+    It is not read past 64 KiB, so nothing fails inside Home Assistant and
+    nothing logs the webhook id.
+    """
+    events = async_capture_events(hass, EVENT_RECEIVED)
+    caplog.set_level(logging.DEBUG, logger="custom_components.tatango_sms")
+
+    body = padded_mo(17 * 1024 * 1024)
+    response = await client.post(
+        path, data=_chunks(body, 256 * 1024), headers=MO_HEADERS
+    )
+    await hass.async_block_till_done()
+
+    assert response.status == 413
+    assert events == []
+    webhook_id = loaded_entry.data[CONF_WEBHOOK_ID]
+    assert [
+        r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
+    ] == []
+    # The test server's access log shows every URL; Home Assistant's start-up
+    # sets it to WARNING.
+    records = [r for r in caplog.records if r.name != "aiohttp.access"]
+    assert leaked_secrets(records, {"webhook id": webhook_id}) == []
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete"])

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_URL, Platform
+from homeassistant.const import (
+    CONF_NAME,
+    CONF_PASSWORD,
+    CONF_URL,
+    CONF_WEBHOOK_ID,
+    Platform,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, discovery
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .blocked import BlockedNumbers
-from .const import ATTR_CONFIG_ENTRY_ID, CONF_KEY, DATA_HASS_CONFIG, DOMAIN
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    CONF_CLOUDHOOK,
+    CONF_KEY,
+    DATA_HASS_CONFIG,
+    DOMAIN,
+)
 from .data import TatangoConfigEntry, TatangoData
 from .gateway import TatangoGateway
 from .outbox import Outbox
@@ -77,7 +89,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> None:
-    """Delete the cloudhook, saved blocks and outbox of a removed entry."""
-    await async_delete_cloudhook(hass, entry)
+    """Delete the saved blocks, outbox and cloudhook of a removed entry."""
     await BlockedNumbers(hass, entry.entry_id).async_remove()
     await Outbox(hass, entry.entry_id).async_remove()
+    if entry.data.get(CONF_CLOUDHOOK):
+        await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])

@@ -87,6 +87,9 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a Tatango gateway account."""
 
     VERSION = 1
+    # One webhook id for the whole flow, so trying again reuses its cloudhook.
+    _webhook_id: str | None = None
+    _cloudhook_created = False
 
     @staticmethod
     @callback
@@ -112,7 +115,9 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             url = user_input.get(CONF_URL, DEFAULT_URL).strip()
             await self.async_set_unique_id(key_unique_id(key))
             self._abort_if_unique_id_configured()
-            webhook_id = webhook.async_generate_id()
+            if self._webhook_id is None:
+                self._webhook_id = webhook.async_generate_id()
+            webhook_id = self._webhook_id
             cloudhook = async_cloud_active(self.hass)
             try:
                 webhook_url = await async_webhook_url(self.hass, webhook_id, cloudhook)
@@ -121,10 +126,12 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             except CloudhookUnavailable:
                 errors["base"] = "cloud_not_connected"
             else:
+                self._cloudhook_created = cloudhook
                 errors, delivery = await self._async_try_credentials(
                     key, user_input[CONF_PASSWORD], url, user_input
                 )
             if not errors:
+                self._cloudhook_created = False  # the entry owns it now
                 return self.async_create_entry(
                     title=self._next_title(),
                     data={
@@ -154,6 +161,15 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    @callback
+    def async_remove(self) -> None:
+        """Delete the cloudhook of a setup that ended without an entry."""
+        if self._cloudhook_created and self._webhook_id is not None:
+            self.hass.async_create_task(
+                async_delete_cloudhook(self.hass, self._webhook_id),
+                eager_start=True,
+            )
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
@@ -224,21 +240,29 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_PASSWORD: password,
                     CONF_URL: url,
                 }
-                if user_input.get(CONF_NEW_WEBHOOK_URL):
+                new_webhook = bool(user_input.get(CONF_NEW_WEBHOOK_URL))
+                if new_webhook:
                     data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
                     data[CONF_CLOUDHOOK] = async_cloud_active(self.hass)
                 try:
                     webhook_url = await async_webhook_url(
                         self.hass, data[CONF_WEBHOOK_ID], data[CONF_CLOUDHOOK]
                     )
-                except NoURLAvailableError:
-                    errors["base"] = "no_url_available"
-                except CloudhookUnavailable:
-                    errors["base"] = "cloud_not_connected"
-                else:
+                except (NoURLAvailableError, CloudhookUnavailable) as err:
+                    # Keeping the webhook as it was needs no URL: save anyway.
+                    if new_webhook:
+                        errors["base"] = (
+                            "no_url_available"
+                            if isinstance(err, NoURLAvailableError)
+                            else "cloud_not_connected"
+                        )
+                    webhook_url = "-"
+                if not errors:
                     # Only now: if the new URL failed, the old one keeps working.
-                    if data[CONF_WEBHOOK_ID] != entry.data[CONF_WEBHOOK_ID]:
-                        await async_delete_cloudhook(self.hass, entry)
+                    if new_webhook and entry.data[CONF_CLOUDHOOK]:
+                        await async_delete_cloudhook(
+                            self.hass, entry.data[CONF_WEBHOOK_ID]
+                        )
                     self.hass.config_entries.async_update_entry(
                         entry, unique_id=key_unique_id(key), data=data
                     )

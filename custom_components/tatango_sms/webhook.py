@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from aiohttp import hdrs, web
+from aiohttp import ClientError, hdrs, web
 
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
@@ -18,7 +18,6 @@ from .const import (
     ATTR_RECIPIENT,
     ATTR_SENDER,
     CONF_ACCEPT_UNKNOWN_SENDERS,
-    CONF_CLOUDHOOK,
     DEFAULT_ACCEPT_UNKNOWN_SENDERS,
     DOMAIN,
     EVENT_RECEIVED,
@@ -63,7 +62,14 @@ async def async_webhook_url(
 
     try:
         return await cloud.async_get_or_create_cloudhook(hass, webhook_id)
-    except (cloud.CloudNotAvailable, cloud.CloudNotConnected) as err:
+    except (
+        cloud.CloudNotAvailable,
+        cloud.CloudNotConnected,
+        # Raised by Home Assistant Cloud's client when its API fails.
+        ValueError,
+        ClientError,
+        TimeoutError,
+    ) as err:
         raise CloudhookUnavailable from err
 
 
@@ -89,18 +95,19 @@ def async_register_webhook(hass: HomeAssistant, entry: TatangoConfigEntry) -> No
     entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
 
 
-async def async_delete_cloudhook(
-    hass: HomeAssistant, entry: TatangoConfigEntry
-) -> None:
-    """Delete the entry's cloudhook, if it has one."""
-    if not entry.data.get(CONF_CLOUDHOOK) or "cloud" not in hass.config.components:
+async def async_delete_cloudhook(hass: HomeAssistant, webhook_id: str) -> None:
+    """Delete a webhook's cloudhook, if Home Assistant Cloud has one."""
+    if "cloud" not in hass.config.components:
         return
     from homeassistant.components import cloud  # noqa: PLC0415
 
     try:
-        await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
+        await cloud.async_delete_cloudhook(hass, webhook_id)
     except cloud.CloudNotAvailable:
         LOGGER.debug("Home Assistant Cloud is not available to delete the cloudhook")
+    except ValueError:
+        # Already deleted, for example in Home Assistant Cloud's settings.
+        LOGGER.debug("The cloudhook was already deleted")
 
 
 def _declared_length(request: web.Request) -> int:
@@ -108,6 +115,34 @@ def _declared_length(request: web.Request) -> int:
         return int(request.headers.get(hdrs.CONTENT_LENGTH, 0))
     except ValueError:
         return 0
+
+
+async def _async_read_body(request: web.Request) -> bytes | None:
+    """Return the posted body, or None as soon as it is over MAX_BODY_BYTES."""
+    stream = request.content  # a new reader on each access for relayed requests
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await stream.read(MAX_BODY_BYTES + 1 - size):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+    return b"".join(chunks)
+
+
+def _decode(request: web.Request, raw: bytes) -> str | bytes | None:
+    """Return the body as the parser should see it, or None if it cannot be read."""
+    relayed = not hasattr(request, "read")  # by Home Assistant Cloud: always text
+    if not (charset := "utf-8" if relayed else request.charset):
+        # No charset in the Content-Type: the XML itself says how it is
+        # encoded (BOM, encoding declaration, else UTF-8; RFC 7303).
+        return raw
+    try:
+        return raw.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        # Not text in the Content-Type's charset: let the XML declaration
+        # decide, as the gateway's own MO reader did.
+        return None if relayed else raw
 
 
 async def async_handle_incoming_sms(
@@ -118,21 +153,19 @@ async def async_handle_incoming_sms(
     if _declared_length(request) > MAX_BODY_BYTES:
         stats.too_large += 1
         return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-    body: str | bytes
     try:
-        if not hasattr(request, "read") or request.charset:
-            body = await request.text()
-        else:
-            # No charset in the Content-Type: the XML itself says how it is
-            # encoded (BOM, encoding declaration, else UTF-8; RFC 7303).
-            body = await request.read()
-    except (UnicodeDecodeError, LookupError):
-        # Not text in the Content-Type's charset: let the XML declaration decide,
-        # as the gateway's own MO reader did. Relayed requests have no read().
-        if not hasattr(request, "read"):
-            stats.rejected += 1
-            return web.Response(status=HTTPStatus.BAD_REQUEST)
-        body = await request.read()
+        raw = await _async_read_body(request)
+    except (ClientError, ConnectionError) as err:
+        # The sender went away in the middle of the body.
+        LOGGER.debug("Could not read an incoming SMS: %s", type(err).__name__)
+        stats.rejected += 1
+        return web.Response(status=HTTPStatus.BAD_REQUEST)
+    if raw is None:
+        stats.too_large += 1
+        return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    if (body := _decode(request, raw)) is None:
+        stats.rejected += 1
+        return web.Response(status=HTTPStatus.BAD_REQUEST)
     try:
         message = parse_mo(body)
     except MOError as err:
