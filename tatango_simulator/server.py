@@ -247,8 +247,7 @@ class GatewaySimulator:
             return web.Response(status=HTTPStatus.INTERNAL_SERVER_ERROR)
         if status in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
             return web.Response(status=status)
-        text = _ANSWERS.get(status) or HTTPStatus(status).phrase.lower()
-        return web.Response(status=status, text=text)
+        return web.Response(status=status, text=_answer_text(status))
 
     async def _delay(self, seconds: float) -> None:
         """Sleep for seconds, or until the simulator stops."""
@@ -443,3 +442,13 @@ def _get_optional_str(body: dict[str, Any], name: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise _bad_request(f"{name} must be a string or null")
+
+
+def _answer_text(status: int) -> str:
+    """Return the body for a status: the gateway's wording, else the reason phrase."""
+    if text := _ANSWERS.get(status):
+        return text
+    try:
+        return HTTPStatus(status).phrase.lower()
+    except ValueError:  # a status without a registered phrase, such as 599
+        return f"status {status}"

@@ -418,6 +418,39 @@ async def test_user_without_home_assistant_url(
     )
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "gateway.tatango.com/messages",
+        "ftp://gateway.tatango.com/messages",
+        "http://",
+        "http://[not-a-host/messages",
+    ],
+)
+async def test_user_invalid_gateway_url(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    ha_url: str,
+    cloud: CloudStub,
+    url: str,
+) -> None:
+    """A gateway URL that is not http(s) with a host is refused on the form, before anything is sent or made."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(url, test_recipient=TEST_NUMBER)
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_URL: "invalid_url"}
+    assert simulator.requests == []
+    assert cloud.cloudhooks == {}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator.messages_url)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
 async def test_user_with_cloud_subscription_gets_a_cloudhook(
     hass: HomeAssistant, simulator: GatewaySimulator, cloud: CloudStub
 ) -> None:
@@ -752,8 +785,9 @@ async def test_reconfigure_changes_key_and_password(
     [
         ({CONF_PASSWORD: "wrong"}, {"base": "invalid_auth"}, 1),
         ({CONF_KEY: OTHER_KEY}, {CONF_KEY: "already_configured"}, 0),
+        ({CONF_URL: "gateway.tatango.com/messages"}, {CONF_URL: "invalid_url"}, 0),
     ],
-    ids=["refused-by-gateway", "key-of-another-entry"],
+    ids=["refused-by-gateway", "key-of-another-entry", "url-without-scheme"],
 )
 async def test_reconfigure_errors(
     hass: HomeAssistant,

@@ -20,6 +20,7 @@ from custom_components.tatango_sms.gateway import (
     QueueDownError,
     SendResult,
     TatangoGateway,
+    UncertainServerError,
     UnexpectedStatusError,
     message_hash,
 )
@@ -272,6 +273,34 @@ async def test_unexpected_status(
     assert err.value.status == status
     assert err.value.retryable is False
     assert err.value.reason == "unexpected_status"
+
+
+@pytest.mark.parametrize("status", [502, 504, 505, 599])
+async def test_undocumented_server_error(
+    simulator: GatewaySimulator, gateway: TatangoGateway, status: int
+) -> None:
+    """A 5xx the documentation does not list: the message may have been taken, so it is not retryable."""
+    simulator.opt_in(NUMBER)
+    simulator.force_status(status)
+
+    with pytest.raises(UncertainServerError) as err:
+        await gateway.send(NUMBER, "hello")
+
+    assert err.value.status == status
+    assert err.value.retryable is False
+    assert err.value.reason == "unexpected_status"
+
+
+async def test_url_that_is_not_http(http_session: aiohttp.ClientSession) -> None:
+    """A gateway URL aiohttp cannot post to: nothing was sent, and the error says so."""
+    gateway = gateway_for(http_session, "gateway.tatango.com/messages")
+
+    with pytest.raises(GatewayConnectionError) as err:
+        await gateway.send(NUMBER, "hello")
+
+    assert err.value.request_sent is False
+    assert err.value.reason == "cannot_connect"
+    assert "not a valid http or https URL" in str(err.value)
 
 
 async def test_connection_refused(

@@ -441,6 +441,32 @@ async def test_dropped_connection_is_named(
     assert [r.dropped for r in simulator.requests] == [True]
 
 
+@pytest.mark.freeze_time(tick=True)
+@pytest.mark.parametrize("status", [502, 504, 599])
+async def test_undocumented_server_error_is_unknown(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    status: int,
+) -> None:
+    """A 5xx the gateway does not document (a proxy's 502 or 504) fails as unknown and is not resent.
+
+    The gateway behind the proxy may have taken the message.
+    """
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.force_status(status, count=1)
+
+    with pytest.raises(
+        HomeAssistantError, match=rf"Alice \(2065550101\): {UNKNOWN_REASON}"
+    ):
+        await send(hass, message="Hi", recipients=["Alice"])
+
+    assert queued_messages(hass) == 0
+    await async_advance_time(hass, freezer, 3600)
+    assert [r.status for r in simulator.requests] == [status]
+
+
 async def test_timeout_is_named(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,

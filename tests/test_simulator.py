@@ -295,6 +295,16 @@ async def test_force_status_for_next_requests(
     assert simulator.status_of(OTHER) is NumberStatus.UNKNOWN
 
 
+@pytest.mark.parametrize("status", [418, 502, 599])
+async def test_forced_status_without_a_gateway_meaning(
+    simulator: GatewaySimulator, http_session: aiohttp.ClientSession, status: int
+) -> None:
+    """Any status from 200 to 599 can be forced, even one without a registered reason phrase."""
+    simulator.force_status(status)
+
+    assert await send(http_session, simulator, NUMBER, "a") == status
+
+
 async def test_forced_success_delivers_nothing(
     simulator: GatewaySimulator, http_session: aiohttp.ClientSession
 ) -> None:

@@ -7,6 +7,7 @@ from hashlib import sha256
 from typing import Any
 
 import voluptuous as vol
+from yarl import URL
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
@@ -78,6 +79,15 @@ URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 PHONE_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
 
 
+def is_gateway_url(url: str) -> bool:
+    """Return whether a URL is one the gateway client can post to."""
+    try:
+        parsed = URL(url)
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
+
+
 def key_unique_id(key: str) -> str:
     """Return the entry's unique id: a digest of the key, so the key itself is not stored twice."""
     return sha256(key.encode()).hexdigest()
@@ -87,7 +97,6 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a Tatango gateway account."""
 
     VERSION = 1
-    # One webhook id for the whole flow, so trying again reuses its cloudhook.
     _webhook_id: str | None = None
     _cloudhook_created = False
 
@@ -115,30 +124,24 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             url = user_input.get(CONF_URL, DEFAULT_URL).strip()
             await self.async_set_unique_id(key_unique_id(key))
             self._abort_if_unique_id_configured()
-            if self._webhook_id is None:
-                self._webhook_id = webhook.async_generate_id()
-            webhook_id = self._webhook_id
-            cloudhook = async_cloud_active(self.hass)
-            try:
-                webhook_url = await async_webhook_url(self.hass, webhook_id, cloudhook)
-            except NoURLAvailableError:
-                errors["base"] = "no_url_available"
-            except CloudhookUnavailable:
-                errors["base"] = "cloud_not_connected"
+            if is_gateway_url(url):
+                errors, webhook_url, cloudhook = await self._async_flow_webhook_url()
             else:
-                self._cloudhook_created = cloudhook
+                errors = {CONF_URL: "invalid_url"}
+            if not errors:
                 errors, delivery = await self._async_try_credentials(
                     key, user_input[CONF_PASSWORD], url, user_input
                 )
             if not errors:
-                self._cloudhook_created = False  # the entry owns it now
+                # The entry owns the cloudhook now, if it uses it.
+                self._cloudhook_created &= not cloudhook
                 return self.async_create_entry(
                     title=self._next_title(),
                     data={
                         CONF_KEY: key,
                         CONF_PASSWORD: user_input[CONF_PASSWORD],
                         CONF_URL: url,
-                        CONF_WEBHOOK_ID: webhook_id,
+                        CONF_WEBHOOK_ID: self._webhook_id,
                         CONF_CLOUDHOOK: cloudhook,
                     },
                     description=delivery,
@@ -162,9 +165,26 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    async def _async_flow_webhook_url(self) -> tuple[dict[str, str], str, bool]:
+        """Return errors, the URL of the flow's webhook and whether it is a cloudhook.
+
+        The webhook id is made once per flow, so trying again reuses its cloudhook.
+        """
+        if self._webhook_id is None:
+            self._webhook_id = webhook.async_generate_id()
+        cloudhook = async_cloud_active(self.hass)
+        try:
+            url = await async_webhook_url(self.hass, self._webhook_id, cloudhook)
+        except NoURLAvailableError:
+            return {"base": "no_url_available"}, "", cloudhook
+        except CloudhookUnavailable:
+            return {"base": "cloud_not_connected"}, "", cloudhook
+        self._cloudhook_created |= cloudhook
+        return {}, url, cloudhook
+
     @callback
     def async_remove(self) -> None:
-        """Delete the cloudhook of a setup that ended without an entry."""
+        """Delete the flow's cloudhook unless an entry uses it."""
         if self._cloudhook_created and self._webhook_id is not None:
             self.hass.async_create_task(
                 async_delete_cloudhook(self.hass, self._webhook_id),
@@ -229,6 +249,8 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             password = user_input.get(CONF_PASSWORD) or entry.data[CONF_PASSWORD]
             url = user_input[CONF_URL].strip()
             errors = self._key_taken_errors(key, entry.entry_id)
+            if not is_gateway_url(url):
+                errors[CONF_URL] = "invalid_url"
             if not errors:
                 errors, _ = await self._async_try_credentials(
                     key, password, url, user_input

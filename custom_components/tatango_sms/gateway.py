@@ -71,7 +71,7 @@ class InvitationPendingError(GatewayError):
 
 
 class GatewayServerError(GatewayError):
-    """5xx: the gateway failed; the message was not taken."""
+    """500 or 501: the gateway failed; the message was not taken."""
 
     reason = "server_error"
     retryable = True
@@ -87,6 +87,13 @@ class UnexpectedStatusError(GatewayError):
     """A status the documentation does not list."""
 
     reason = "unexpected_status"
+
+
+class UncertainServerError(UnexpectedStatusError):
+    """A 5xx the documentation does not list, such as 502 or 504 from a proxy.
+
+    The gateway behind it may or may not have taken the message.
+    """
 
 
 class GatewayConnectionError(GatewayError):
@@ -115,6 +122,8 @@ _ERRORS_BY_STATUS: dict[int, type[GatewayError]] = {
     HTTPStatus.UNAUTHORIZED: AuthenticationError,
     HTTPStatus.FORBIDDEN: NumberBlockedError,
     HTTPStatus.CONFLICT: InvitationPendingError,
+    HTTPStatus.INTERNAL_SERVER_ERROR: GatewayServerError,
+    HTTPStatus.NOT_IMPLEMENTED: GatewayServerError,
     HTTPStatus.SERVICE_UNAVAILABLE: QueueDownError,
 }
 
@@ -132,7 +141,7 @@ def error_for_status(status: int) -> GatewayError:
     if error := _ERRORS_BY_STATUS.get(status):
         return error(f"gateway answered {status}", status)
     if 500 <= status < 600:
-        return GatewayServerError(f"gateway answered {status}", status)
+        return UncertainServerError(f"gateway answered {status}", status)
     return UnexpectedStatusError(f"gateway answered unexpected status {status}", status)
 
 
@@ -184,6 +193,10 @@ class TatangoGateway:
             raise GatewayConnectionError(
                 f"cannot connect to the gateway: {err.os_error.strerror or err.os_error}",
                 request_sent=False,
+            ) from err
+        except aiohttp.InvalidURL as err:
+            raise GatewayConnectionError(
+                "the gateway URL is not a valid http or https URL", request_sent=False
             ) from err
         except aiohttp.ClientError as err:
             raise GatewayConnectionError(

@@ -42,6 +42,7 @@ from .gateway import (
     InvitationPendingError,
     NumberBlockedError,
     TatangoGateway,
+    UncertainServerError,
 )
 from .outbox import Outbox, QueuedMessage, retry_delay
 from .phone import (
@@ -63,6 +64,7 @@ class OptInStatus(StrEnum):
     BLOCKED = "blocked"
 
 
+BLOCKED = "blocked"
 QUEUED = "queued"
 UNKNOWN = "unknown"
 EXPIRED = "expired"
@@ -104,11 +106,6 @@ class Outcome:
         }
 
 
-BLOCKED = "blocked"
-QUEUED = "queued"
-UNKNOWN = "unknown"
-EXPIRED = "expired"
-
 _STATUS_BY_OUTCOME = {
     Delivery.SENT: OptInStatus.SUBSCRIBED,
     Delivery.INVITED: OptInStatus.INVITED,
@@ -142,7 +139,7 @@ class Attempt:
 
 def _is_unknown(err: GatewayError) -> bool:
     """Return whether the gateway may have taken the message despite the error."""
-    return isinstance(err, GatewayTimeoutError) or (
+    return isinstance(err, (GatewayTimeoutError, UncertainServerError)) or (
         isinstance(err, GatewayConnectionError) and err.request_sent
     )
 
