@@ -45,7 +45,7 @@ from homeassistant.util import dt as dt_util
 from tatango_simulator import GatewaySimulator
 
 from .conftest import ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER
-from .const import TEST_KEY
+from .const import TEST_KEY, TEST_PASSWORD
 from .helpers import async_advance_time, queued_messages
 
 pytestmark = pytest.mark.freeze_time(tick=True)
@@ -634,6 +634,8 @@ async def test_refused_credentials_pause_the_outbox(
     simulator: GatewaySimulator,
     freezer: FrozenDateTimeFactory,
     ledger: Ledger,
+    *,
+    hass_storage: dict[str, Any],
 ) -> None:
     """A 401 fails the message and asks to reauthenticate; the rest wait, and are delivered with the new password."""
     numbers = numbers_for(MAX_CONCURRENT_SENDS + 2)
@@ -657,11 +659,14 @@ async def test_refused_credentials_pause_the_outbox(
     (flow,) = reauth_flows(hass)
     assert queued_messages(hass) == 2 * len(numbers) - len(refused)
 
-    # Nothing is tried while the reauthentication is pending.
+    # Nothing is tried, nor written to disk again, while the reauthentication is pending.
     simulator.set_latency(0)
-    for _ in range(4):
-        await async_advance_time(hass, freezer, 15 * 60)
+    await async_advance_time(hass, freezer, 60)
+    saved = hass_storage[outbox_key(setup_entry)]
+    for _ in range(8 * 6):
+        await async_advance_time(hass, freezer, 10 * 60)
     assert len(simulator.requests) == before + len(refused)
+    assert hass_storage[outbox_key(setup_entry)] is saved
 
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {CONF_KEY: TEST_KEY, CONF_PASSWORD: NEW_PASSWORD}
@@ -679,6 +684,37 @@ async def test_refused_credentials_pause_the_outbox(
         ]
     assert queued_messages(hass) == 0
     assert reauth_flows(hass) == []
+    ledger.assert_accounted_for()
+
+
+async def test_reauth_with_the_same_credentials_resumes_the_outbox(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    ledger: Ledger,
+) -> None:
+    """A 401 the gateway gave by mistake: confirming the same key and password starts the outbox again."""
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.set_queue_down(True)
+    assert await ledger.send("First", ALICE_NUMBER) == ["queued"]
+    assert await ledger.send("Second", ALICE_NUMBER) == ["queued"]
+    simulator.set_queue_down(False)
+    simulator.force_status(401, number=ALICE_NUMBER)
+
+    await async_advance_time(hass, freezer, 60)
+    (flow,) = reauth_flows(hass)
+    assert [e.data["outcome"] for e in ledger.events] == ["invalid_auth"]
+
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_KEY: TEST_KEY, CONF_PASSWORD: TEST_PASSWORD}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    await async_advance_time(hass, freezer, 60)
+
+    assert simulator.delivered(ALICE_NUMBER) == ["Second"]
+    assert queued_messages(hass) == 0
     ledger.assert_accounted_for()
 
 

@@ -211,7 +211,7 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                     key, user_input[CONF_PASSWORD], entry.data[CONF_URL], user_input
                 )
             if not errors:
-                self.hass.config_entries.async_update_entry(
+                if not self.hass.config_entries.async_update_entry(
                     entry,
                     unique_id=key_unique_id(key),
                     data={
@@ -219,7 +219,11 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_KEY: key,
                         CONF_PASSWORD: user_input[CONF_PASSWORD],
                     },
-                )
+                ):
+                    # The same credentials (the gateway's trouble has passed):
+                    # the update listener does not reload, but the paused
+                    # outbox must start again.
+                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
                 return self.async_abort(reason="reauth_successful")
 
         return self.async_show_form(
