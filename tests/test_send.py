@@ -9,6 +9,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from custom_components.tatango_sms.const import (
     DOMAIN,
@@ -181,7 +182,6 @@ async def test_form_is_exactly_key_recipient_message_hash(
         ({"message": "", "recipients": ["Alice"]}, "empty_message"),
         ({"message": "  \n ", "recipients": ["Alice"]}, "empty_message"),
         ({"message": "Hi", "recipients": []}, "no_recipients"),
-        ({"message": "Hi"}, "no_recipients"),
         (
             {"message": "Hi", "recipients": ["Alice", "555-0123"]},
             "invalid_phone_number",
@@ -209,6 +209,15 @@ async def test_invalid_call_sends_nothing(
 
     assert exc_info.value.translation_domain == DOMAIN
     assert exc_info.value.translation_key == translation_key
+    assert simulator.requests == []
+
+
+async def test_call_without_recipients_is_refused(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """`recipients` is required, as the action's form shows: a call without it is refused by the schema."""
+    with pytest.raises(vol.Invalid, match="recipients"):
+        await send(hass, message="Hi")
     assert simulator.requests == []
 
 

@@ -27,7 +27,7 @@ from .data import TatangoConfigEntry
 SEND_MESSAGE_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_MESSAGE): cv.string,
-        vol.Optional(ATTR_RECIPIENTS): vol.All(cv.ensure_list, [cv.string]),
+        vol.Required(ATTR_RECIPIENTS): vol.All(cv.ensure_list, [cv.string]),
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
     }
 )
@@ -77,6 +77,6 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     """Send an SMS to numbers and saved recipients."""
     entry = _loaded_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
     sender = entry.runtime_data.sender
-    recipients = sender.resolve(call.data.get(ATTR_RECIPIENTS, []))
+    recipients = sender.resolve(call.data[ATTR_RECIPIENTS])
     outcomes = await sender.async_send(call.data[ATTR_MESSAGE], recipients)
     return {"recipients": [outcome.as_response() for outcome in outcomes]}
