@@ -13,18 +13,22 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.tatango_sms.const import DOMAIN, SERVICE_SEND_MESSAGE
 from homeassistant.components.sensor import ATTR_OPTIONS, SensorDeviceClass
-from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_FRIENDLY_NAME
+from homeassistant.const import (
+    ATTR_DEVICE_CLASS,
+    ATTR_FRIENDLY_NAME,
+    ATTR_UNIT_OF_MEASUREMENT,
+)
 from homeassistant.core import HomeAssistant, ServiceResponse, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from tatango_simulator import GatewaySimulator
 
 from .conftest import ALICE_NUMBER, BOB_NUMBER
-from .helpers import async_advance_time, queued_messages
+from .helpers import QUEUED_MESSAGES_SENSOR, async_advance_time, queued_messages
 
 ALICE_SENSOR = "sensor.alice_opt_in_status"
 BOB_SENSOR = "sensor.bob_opt_in_status"
-STATUSES = ["unknown", "subscribed", "invited", "invitation_pending", "blocked"]
+STATUSES = ["subscribed", "invited", "invitation_pending", "blocked"]
 
 
 async def send(hass: HomeAssistant, message: str, *recipients: str) -> ServiceResponse:
@@ -51,6 +55,17 @@ def status(hass: HomeAssistant, entity_id: str) -> str:
     state = hass.states.get(entity_id)
     assert state is not None
     return state.state
+
+
+async def test_queued_messages_sensor(
+    hass: HomeAssistant, setup_entry: MockConfigEntry
+) -> None:
+    """The account's outbox sensor counts messages, in the unit its translation gives."""
+    state = hass.states.get(QUEUED_MESSAGES_SENSOR)
+    assert state is not None
+    assert state.state == "0"
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "messages"
+    assert state.attributes[ATTR_FRIENDLY_NAME] == "Tatango SMS Queued messages"
 
 
 async def test_sensor_per_recipient(

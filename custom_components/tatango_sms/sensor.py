@@ -39,7 +39,10 @@ class OptInStatusSensor(TatangoRecipientEntity, RestoreSensor):
     """What the gateway last said about the recipient's opt-in."""
 
     _attr_device_class = SensorDeviceClass.ENUM
-    _attr_options = [status.value for status in OptInStatus]
+    # Not "unknown": Home Assistant's own state for a sensor without a value.
+    _attr_options = [
+        status.value for status in OptInStatus if status is not OptInStatus.UNKNOWN
+    ]
 
     def __init__(self, entry: TatangoConfigEntry, subentry: ConfigSubentry) -> None:
         """Initialize the sensor."""
@@ -60,7 +63,7 @@ class OptInStatusSensor(TatangoRecipientEntity, RestoreSensor):
             ):
                 status = OptInStatus(str(last.native_value))
                 self._sender.statuses.setdefault(number, status)
-        self._attr_native_value = status
+        self._show(status)
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass, signal_status(self._entry_id), self._async_status_changed
@@ -70,15 +73,19 @@ class OptInStatusSensor(TatangoRecipientEntity, RestoreSensor):
     @callback
     def _async_status_changed(self, number: str) -> None:
         if number == self.recipient.number:
-            self._attr_native_value = self._sender.status_of(number)
+            self._show(self._sender.status_of(number))
             self.async_write_ha_state()
+
+    def _show(self, status: OptInStatus) -> None:
+        self._attr_native_value = (
+            None if status is OptInStatus.UNKNOWN else status.value
+        )
 
 
 class QueuedMessagesSensor(TatangoAccountEntity, SensorEntity):
     """How many messages wait in the outbox for the gateway."""
 
     _attr_state_class = SensorStateClass.MEASUREMENT
-    _attr_native_unit_of_measurement = "messages"
 
     def __init__(self, entry: TatangoConfigEntry) -> None:
         """Initialize the sensor."""
