@@ -12,6 +12,7 @@ from typing import Any, Final
 from awesomeversion import AwesomeVersion
 import pytest
 
+from custom_components.tatango_sms import gateway, sender
 from custom_components.tatango_sms.const import DOMAIN
 from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.util.yaml import load_yaml_dict
@@ -190,3 +191,26 @@ def test_services_match_strings_and_icons() -> None:
         for field in fields:
             assert translated["fields"][field]["name"], (name, field)
             assert translated["fields"][field]["description"], (name, field)
+
+
+def test_every_failure_reason_is_translated() -> None:
+    """Each outcome that can fail a send has the reason the send_failed error shows."""
+    exceptions = read_json(COMPONENT / "strings.json")["exceptions"]
+    # Not outcomes: the base class is never raised, a 403 is "blocked" and a
+    # timeout "unknown".
+    not_outcomes = (
+        gateway.GatewayError,
+        gateway.NumberBlockedError,
+        gateway.GatewayTimeoutError,
+    )
+    reasons = {
+        error.reason
+        for error in _subclasses(gateway.GatewayError)
+        if error not in not_outcomes
+    } | {sender.BLOCKED, sender.UNKNOWN}
+
+    assert {f"reason_{reason}" for reason in reasons} <= set(exceptions)
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [cls, *(sub for child in cls.__subclasses__() for sub in _subclasses(child))]

@@ -12,6 +12,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonObjectType
 
@@ -113,19 +114,6 @@ _STATUS_BY_OUTCOME = {
     BLOCKED: OptInStatus.BLOCKED,
 }
 
-# Short English reasons inside the translated send_failed message.
-_REASON_TEXT = {
-    BLOCKED: "the number blocked messages from this account",
-    "invalid_phone_number": "the gateway rejected the phone number",
-    "invalid_auth": "the gateway refused the key or password",
-    "invitation_pending": "the opt-in invitation is still pending, try again later",
-    "queue_down": "the gateway's queue is down",
-    "server_error": "the gateway failed",
-    "unexpected_status": "the gateway gave an unexpected answer",
-    "cannot_connect": "cannot connect to the gateway",
-    UNKNOWN: "the gateway may or may not have taken the message (the answer was lost), so it was not resent",
-}
-
 
 @dataclass(slots=True)
 class Attempt:
@@ -135,6 +123,11 @@ class Attempt:
     sms_sent: int = 0
     remaining: list[str] = field(default_factory=list)
     retryable: bool = False
+
+
+def _reason_text(outcome: str) -> str:
+    """Return why a recipient's message failed, from the translations (English, as every exception message)."""
+    return async_get_exception_message(DOMAIN, f"reason_{outcome}")
 
 
 def _is_unknown(err: GatewayError) -> bool:
@@ -253,7 +246,7 @@ class SmsSender:
                 translation_key="send_failed",
                 translation_placeholders={
                     "failures": "; ".join(
-                        f"{o.recipient.label}: {_REASON_TEXT.get(o.outcome, o.outcome)}"
+                        f"{o.recipient.label}: {_reason_text(o.outcome)}"
                         for o in failed
                     )
                 },
