@@ -10,6 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.tatango_sms.const import DOMAIN
 from homeassistant.components.notify import ATTR_TITLE, NotifyEntityFeature
+from homeassistant.components.notify.legacy import NOTIFY_SERVICES
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_SUPPORTED_FEATURES
 from homeassistant.core import HomeAssistant
@@ -296,6 +297,10 @@ async def test_legacy_service_follows_entry_lifecycle(
     await legacy_notify(hass, "Once", target="Alice")
     assert simulator.delivered(ALICE_NUMBER) == ["Once"]
     assert len(simulator.requests) == 1
+    # Home Assistant lets go of the services of the unloaded setups (and of
+    # everything they hold): only the current one is left.
+    (service,) = hass.data[NOTIFY_SERVICES][DOMAIN]
+    assert service is setup_entry.runtime_data.legacy_notify
 
 
 async def test_legacy_service_named_after_entry_title(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
+from homeassistant.components.notify.legacy import NOTIFY_SERVICES
 from homeassistant.const import (
     CONF_NAME,
     CONF_PASSWORD,
@@ -85,6 +88,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> 
     """Unload a config entry."""
     if (service := entry.runtime_data.legacy_notify) is not None:
         await service.async_unregister_services()
+        # Home Assistant keeps every legacy service it set up until its own
+        # reload; this one's entry is gone, so let it (and its sender) go.
+        with suppress(KeyError, ValueError):
+            hass.data[NOTIFY_SERVICES][DOMAIN].remove(service)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
