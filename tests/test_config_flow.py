@@ -864,10 +864,15 @@ async def test_reconfigure_new_webhook_url(
 
 
 @pytest.mark.usefixtures("no_network_address")
+@pytest.mark.parametrize("new_webhook_url", [False, True], ids=["keep", "new"])
 async def test_reconfigure_without_home_assistant_url(
-    hass: HomeAssistant, simulator: GatewaySimulator
+    hass: HomeAssistant, simulator: GatewaySimulator, new_webhook_url: bool
 ) -> None:
-    """Without a Home Assistant URL the form shows "-" for the URL; the gateway settings can still be saved."""
+    """Without a Home Assistant URL the form shows "-" for the URL.
+
+    The gateway settings can still be saved; a new webhook URL cannot be made,
+    and the form says so without saving anything.
+    """
     entry = make_entry(simulator.messages_url)
     entry.add_to_hass(hass)
     webhook_id = entry.data[CONF_WEBHOOK_ID]
@@ -876,33 +881,19 @@ async def test_reconfigure_without_home_assistant_url(
     assert result["description_placeholders"] == {"webhook_url": "-"}
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: CLOSED_PORT_URL}
+        result["flow_id"],
+        {CONF_URL: CLOSED_PORT_URL, CONF_NEW_WEBHOOK_URL: new_webhook_url},
     )
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    assert result["description_placeholders"] == {"webhook_url": "-"}
-    assert entry.data[CONF_URL] == CLOSED_PORT_URL
-    assert entry.data[CONF_WEBHOOK_ID] == webhook_id
-
-
-@pytest.mark.usefixtures("no_network_address")
-async def test_reconfigure_new_webhook_url_without_home_assistant_url(
-    hass: HomeAssistant, simulator: GatewaySimulator
-) -> None:
-    """A new webhook URL needs a Home Assistant URL: the form says so and nothing is saved."""
-    entry = make_entry(simulator.messages_url)
-    entry.add_to_hass(hass)
-    webhook_id = entry.data[CONF_WEBHOOK_ID]
-
-    result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: CLOSED_PORT_URL, CONF_NEW_WEBHOOK_URL: True}
-    )
-
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "no_url_available"}
-    assert entry.data[CONF_URL] == simulator.messages_url
+    if new_webhook_url:
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "no_url_available"}
+        assert entry.data[CONF_URL] == simulator.messages_url
+    else:
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "reconfigure_successful"
+        assert result["description_placeholders"] == {"webhook_url": "-"}
+        assert entry.data[CONF_URL] == CLOSED_PORT_URL
     assert entry.data[CONF_WEBHOOK_ID] == webhook_id
 
 

@@ -594,6 +594,19 @@ async def test_blocked_while_queued(
     ledger.assert_accounted_for()
 
 
+async def queue_then_answer(
+    ledger: Ledger, number: str, texts: list[str], status: int
+) -> None:
+    """Queue texts to an opted-in number while the queue is down; its next try gets status."""
+    simulator = ledger.simulator
+    simulator.opt_in(number)
+    simulator.set_queue_down(True)
+    for text in texts:
+        assert await ledger.send(text, number) == ["queued"]
+    simulator.set_queue_down(False)
+    simulator.force_status(status, number=number)
+
+
 async def test_rejected_number_while_queued(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,
@@ -602,12 +615,7 @@ async def test_rejected_number_while_queued(
     ledger: Ledger,
 ) -> None:
     """A 400 for a queued message fails that message; the next one to the number is still tried."""
-    simulator.opt_in(BOB_NUMBER)
-    simulator.set_queue_down(True)
-    assert await ledger.send("Rejected", BOB_NUMBER) == ["queued"]
-    assert await ledger.send("Fine", BOB_NUMBER) == ["queued"]
-    simulator.set_queue_down(False)
-    simulator.force_status(400, number=BOB_NUMBER)
+    await queue_then_answer(ledger, BOB_NUMBER, ["Rejected", "Fine"], 400)
 
     await async_advance_time(hass, freezer, 60)
 
@@ -695,12 +703,7 @@ async def test_reauth_with_the_same_credentials_resumes_the_outbox(
     ledger: Ledger,
 ) -> None:
     """A 401 the gateway gave by mistake: confirming the same key and password starts the outbox again."""
-    simulator.opt_in(ALICE_NUMBER)
-    simulator.set_queue_down(True)
-    assert await ledger.send("First", ALICE_NUMBER) == ["queued"]
-    assert await ledger.send("Second", ALICE_NUMBER) == ["queued"]
-    simulator.set_queue_down(False)
-    simulator.force_status(401, number=ALICE_NUMBER)
+    await queue_then_answer(ledger, ALICE_NUMBER, ["First", "Second"], 401)
 
     await async_advance_time(hass, freezer, 60)
     (flow,) = reauth_flows(hass)
