@@ -11,6 +11,7 @@ from typing import Any
 from unittest.mock import patch
 
 import aiohttp
+from hass_nabucasa import CloudError  # type: ignore[attr-defined]
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -563,8 +564,13 @@ async def test_user_keeps_the_cloudhook_it_creates_the_entry_with(
 
 @pytest.mark.parametrize(
     "error",
-    [ValueError("Cloud is not connected"), aiohttp.ClientError(), TimeoutError()],
-    ids=["refused", "client-error", "timeout"],
+    [
+        ValueError("Cloud is not connected"),
+        aiohttp.ClientError(),
+        TimeoutError(),
+        CloudError("Failed to create cloudhook"),
+    ],
+    ids=["refused", "client-error", "timeout", "api-error"],
 )
 async def test_user_when_cloud_cannot_create_the_cloudhook(
     hass: HomeAssistant,

@@ -27,6 +27,7 @@ from homeassistant.core import HomeAssistant
 from tatango_simulator import GatewaySimulator, mo_xml
 
 from .helpers import (
+    OUR_LOGGER,
     TEST_NUMBER,
     async_add_and_set_up,
     event_data,
@@ -435,6 +436,38 @@ async def test_chunked_body_over_home_assistant_limit(
     ] == []
     # The test server's access log shows every URL; Home Assistant's start-up
     # sets it to WARNING.
+    records = [r for r in caplog.records if r.name != "aiohttp.access"]
+    assert leaked_secrets(records, {"webhook id": webhook_id}) == []
+
+
+async def test_broken_compressed_body_is_refused(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    client: TestClient,
+    path: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A body that says it is gzip-compressed but is not gets 400, and nothing logs the webhook id."""
+    events = async_capture_events(hass, EVENT_RECEIVED)
+
+    response = await client.post(
+        path,
+        data=b"this is not gzip" * 10,
+        headers={**MO_HEADERS, "Content-Encoding": "gzip"},
+    )
+    await hass.async_block_till_done()
+
+    assert response.status == 400
+    assert events == []
+    webhook_id = loaded_entry.data[CONF_WEBHOOK_ID]
+    # aiohttp itself logs the broken payload as it drains the connection,
+    # without the URL; Home Assistant and the integration log nothing.
+    assert [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING
+        and r.name.startswith(("homeassistant", OUR_LOGGER))
+    ] == []
     records = [r for r in caplog.records if r.name != "aiohttp.access"]
     assert leaked_secrets(records, {"webhook id": webhook_id}) == []
 

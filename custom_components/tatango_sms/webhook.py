@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from aiohttp import ClientError, hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
@@ -58,6 +59,9 @@ async def async_webhook_url(
         return webhook.async_generate_url(hass, webhook_id)
     if "cloud" not in hass.config.components:
         raise CloudhookUnavailable
+    # hass-nabucasa 0.94 (Home Assistant 2025.4) does not export it explicitly.
+    from hass_nabucasa import CloudError  # type: ignore[attr-defined]  # noqa: PLC0415
+
     from homeassistant.components import cloud  # noqa: PLC0415
 
     try:
@@ -66,6 +70,7 @@ async def async_webhook_url(
         cloud.CloudNotAvailable,
         cloud.CloudNotConnected,
         # Raised by Home Assistant Cloud's client when its API fails.
+        CloudError,
         ValueError,
         ClientError,
         TimeoutError,
@@ -155,8 +160,14 @@ async def async_handle_incoming_sms(
         return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     try:
         raw = await _async_read_body(request)
-    except (ClientError, ConnectionError) as err:
-        # The sender went away in the middle of the body.
+    except (
+        ClientError,
+        ConnectionError,
+        HttpProcessingError,
+        web.RequestPayloadError,
+    ) as err:
+        # The sender went away in the middle of the body, or sent a broken
+        # chunked or compressed one.
         LOGGER.debug("Could not read an incoming SMS: %s", type(err).__name__)
         stats.rejected += 1
         return web.Response(status=HTTPStatus.BAD_REQUEST)
