@@ -14,6 +14,7 @@ from custom_components.tatango_sms.gateway import (
     GatewayError,
     GatewayServerError,
     GatewayTimeoutError,
+    InvalidGatewayURLError,
     InvalidPhoneNumberError,
     InvitationPendingError,
     NumberBlockedError,
@@ -292,14 +293,14 @@ async def test_undocumented_server_error(
 
 
 async def test_url_that_is_not_http(http_session: aiohttp.ClientSession) -> None:
-    """A gateway URL aiohttp cannot post to: nothing was sent, and the error says so."""
+    """A gateway URL aiohttp cannot post to: nothing was sent, no retry can help, and the error says so."""
     gateway = gateway_for(http_session, "gateway.tatango.com/messages")
 
-    with pytest.raises(GatewayConnectionError) as err:
+    with pytest.raises(InvalidGatewayURLError) as err:
         await gateway.send(NUMBER, "hello")
 
-    assert err.value.request_sent is False
-    assert err.value.reason == "cannot_connect"
+    assert err.value.retryable is False
+    assert err.value.reason == "invalid_url"
     assert "not a valid http or https URL" in str(err.value)
 
 

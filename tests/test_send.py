@@ -476,6 +476,21 @@ async def test_maybe_taken_is_unknown_and_not_resent(
     assert len(simulator.requests) == 1
 
 
+async def test_entry_with_an_invalid_gateway_url(hass: HomeAssistant) -> None:
+    """An entry saved with a URL aiohttp cannot post to (before setup checked it) fails the send, saying why; nothing is queued."""
+    entry = make_entry("gateway.tatango.com/messages")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    with pytest.raises(
+        HomeAssistantError,
+        match=rf"{STRANGER_NUMBER}: the gateway URL is not a valid web address; correct it with Reconfigure",
+    ):
+        await send(hass, message="Hi", recipients=[STRANGER_NUMBER])
+    assert queued_messages(hass) == 0
+
+
 async def test_timeout_is_named(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,
@@ -496,7 +511,7 @@ async def test_timeout_is_named(
 
     with pytest.raises(
         HomeAssistantError,
-        match=rf"Alice \(2065550101\): {UNKNOWN_REASON} \(the answer was lost\), so it was not resent",
+        match=rf"Alice \(2065550101\): {UNKNOWN_REASON} \(its answer did not say\), so it was not resent",
     ):
         await send(hass, message="Hi", recipients=["Alice"])
 

@@ -96,6 +96,12 @@ class UncertainServerError(UnexpectedStatusError):
     """
 
 
+class InvalidGatewayURLError(GatewayError):
+    """The gateway URL is not one a request can be sent to; nothing was sent."""
+
+    reason = "invalid_url"
+
+
 class GatewayConnectionError(GatewayError):
     """The request could not be completed over the network.
 
@@ -195,8 +201,8 @@ class TatangoGateway:
                 request_sent=False,
             ) from err
         except aiohttp.InvalidURL as err:
-            raise GatewayConnectionError(
-                "the gateway URL is not a valid http or https URL", request_sent=False
+            raise InvalidGatewayURLError(
+                "the gateway URL is not a valid http or https URL"
             ) from err
         except aiohttp.ClientError as err:
             raise GatewayConnectionError(
