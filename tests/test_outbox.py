@@ -708,6 +708,10 @@ async def test_reauth_with_the_same_credentials_resumes_the_outbox(
     await async_advance_time(hass, freezer, 60)
     (flow,) = reauth_flows(hass)
     assert [e.data["outcome"] for e in ledger.events] == ["invalid_auth"]
+    # The outbox notices the pending reauthentication and waits; a message
+    # sent meanwhile queues behind the others (and the outbox is saved).
+    await async_advance_time(hass, freezer, 60)
+    assert await ledger.send("Third", ALICE_NUMBER) == ["queued"]
 
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {CONF_KEY: TEST_KEY, CONF_PASSWORD: TEST_PASSWORD}
@@ -716,7 +720,7 @@ async def test_reauth_with_the_same_credentials_resumes_the_outbox(
     await hass.async_block_till_done()
     await async_advance_time(hass, freezer, 60)
 
-    assert simulator.delivered(ALICE_NUMBER) == ["Second"]
+    assert simulator.delivered(ALICE_NUMBER) == ["Second", "Third"]
     assert queued_messages(hass) == 0
     ledger.assert_accounted_for()
 

@@ -112,6 +112,9 @@ class Outbox:
         # Held while due messages are being delivered: one round at a time,
         # and stopping waits for the round under way.
         self._delivering = asyncio.Lock()
+        # No round starts before this (a timestamp); kept in memory only, so
+        # the next setup, with new credentials, starts at once.
+        self._paused_until = 0.0
 
     def __len__(self) -> int:
         """Return the number of queued messages."""
@@ -172,6 +175,11 @@ class Outbox:
             pass
 
     @callback
+    def async_pause(self, seconds: float) -> None:
+        """Start no delivery for seconds from now, whatever is due."""
+        self._paused_until = dt_util.utcnow().timestamp() + seconds
+
+    @callback
     def async_schedule(self, minimum_delay: float = 0.0) -> None:
         """Set the timer for the earliest due message."""
         if self._cancel_timer:
@@ -180,7 +188,9 @@ class Outbox:
         if self._deliver is None or not self.messages:
             return
         now = dt_util.utcnow().timestamp()
-        earliest = min(message.next_attempt for message in self.messages)
+        earliest = max(
+            min(message.next_attempt for message in self.messages), self._paused_until
+        )
         self._cancel_timer = async_call_later(
             self._hass, max(earliest - now, minimum_delay, 0.0), self._async_due
         )

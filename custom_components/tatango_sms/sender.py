@@ -316,19 +316,13 @@ class SmsSender:
         if self._reauth_pending():
             # Paused until the new credentials reload the entry. Nothing was
             # sent, so nothing is saved: look again now and then.
-            self._postpone_queued(MAX_RETRY_SECONDS)
+            self.outbox.async_pause(MAX_RETRY_SECONDS)
             return
         self._auth_refused = False
         await asyncio.gather(*(self._async_deliver_number(n) for n in numbers))
         if self._auth_refused:
-            self._postpone_queued(retry_delay(1))
+            self.outbox.async_pause(retry_delay(1))
         await self._async_outbox_changed()
-
-    def _postpone_queued(self, seconds: float) -> None:
-        """Make every queued message wait at least seconds from now."""
-        later = dt_util.utcnow().timestamp() + seconds
-        for message in self.outbox.messages:
-            message.next_attempt = max(message.next_attempt, later)
 
     def _reauth_pending(self) -> bool:
         return any(self._entry.async_get_active_flows(self._hass, {SOURCE_REAUTH}))
