@@ -35,7 +35,7 @@ from custom_components.tatango_sms.diagnostics import async_get_config_entry_dia
 from custom_components.tatango_sms.gateway import TatangoGateway
 from custom_components.tatango_sms.outbox import retry_delay
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import CONF_PASSWORD
+from homeassistant.const import CONF_PASSWORD, CONF_URL
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
@@ -721,6 +721,35 @@ async def test_reauth_with_the_same_credentials_resumes_the_outbox(
     await async_advance_time(hass, freezer, 60)
 
     assert simulator.delivered(ALICE_NUMBER) == ["Second", "Third"]
+    assert queued_messages(hass) == 0
+    ledger.assert_accounted_for()
+
+
+async def test_new_password_through_reconfigure_resumes_the_outbox(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    ledger: Ledger,
+) -> None:
+    """After a 401, the new password entered through Reconfigure answers the reauthentication too: the outbox goes on."""
+    await queue_then_answer(ledger, ALICE_NUMBER, ["First", "Second"], 401)
+    await async_advance_time(hass, freezer, 60)
+    assert len(reauth_flows(hass)) == 1
+    await async_advance_time(hass, freezer, 60)
+    simulator.state.password = NEW_PASSWORD
+
+    result = await setup_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: simulator.messages_url, CONF_PASSWORD: NEW_PASSWORD},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    await async_advance_time(hass, freezer, 60)
+
+    assert reauth_flows(hass) == []
+    assert simulator.delivered(ALICE_NUMBER) == ["Second"]
     assert queued_messages(hass) == 0
     ledger.assert_accounted_for()
 

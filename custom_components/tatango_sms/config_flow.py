@@ -11,6 +11,7 @@ from yarl import URL
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
+    SOURCE_REAUTH,
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
@@ -292,6 +293,12 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                     self.hass.config_entries.async_update_entry(
                         entry, unique_id=key_unique_id(key), data=data
                     )
+                    # Whatever asked for new credentials is answered now (the
+                    # outbox waits while a reauthentication is pending).
+                    for flow in entry.async_get_active_flows(
+                        self.hass, {SOURCE_REAUTH}
+                    ):
+                        self.hass.config_entries.flow.async_abort(flow["flow_id"])
                     return self.async_abort(
                         reason="reconfigure_successful",
                         description_placeholders={"webhook_url": webhook_url},
