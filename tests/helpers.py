@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
 from hashlib import sha256
@@ -150,6 +151,8 @@ class CloudStub:
         self.deleted: list[str] = []
         self.create_error: Exception | None = None
         """Raised when a cloudhook is created, as Home Assistant Cloud's API can fail."""
+        self.create_delay = 0.0
+        """Seconds Home Assistant Cloud's API takes to create a cloudhook."""
         self.module = ModuleType("homeassistant.components.cloud")
         self.module.CloudNotAvailable = CloudNotAvailable  # type: ignore[attr-defined]
         self.module.CloudNotConnected = CloudNotConnected  # type: ignore[attr-defined]
@@ -174,6 +177,7 @@ class CloudStub:
         if not self.connected:
             raise CloudNotConnected
         if webhook_id not in self.cloudhooks:
+            await asyncio.sleep(self.create_delay)
             if self.create_error is not None:
                 raise self.create_error
             self.cloudhooks[webhook_id] = (

@@ -6,7 +6,9 @@ Home Assistant Cloud is a stand-in (see helpers.CloudStub).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from typing import Any
 from unittest.mock import patch
 
@@ -26,6 +28,7 @@ from custom_components.tatango_sms.const import (
     TEST_MESSAGE,
 )
 from custom_components.tatango_sms.gateway import DEFAULT_URL, message_hash
+from homeassistant import data_entry_flow
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
@@ -534,6 +537,38 @@ async def test_user_retries_with_cloud_leave_no_stray_cloudhook(
 
     assert cloud.cloudhooks == {}
     assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+@pytest.mark.parametrize("waiting_for", ["cloudhook", "test_sms"])
+async def test_user_closed_while_a_step_waits(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    cloud: CloudStub,
+    waiting_for: str,
+) -> None:
+    """A setup dialog closed while the step waits (for Home Assistant Cloud, or the test SMS) creates nothing and leaves no cloudhook."""
+    simulator.opt_in(TEST_NUMBER)
+    if waiting_for == "cloudhook":
+        cloud.create_delay = 0.3
+    else:
+        simulator.set_latency(0.3)
+    result = await start_user_flow(hass)
+    step = hass.async_create_task(
+        hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            user_input(simulator.messages_url, test_recipient=TEST_NUMBER),
+        )
+    )
+    await asyncio.sleep(0.1)
+
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    # The step ends on its own; Home Assistant says its flow is gone.
+    with suppress(data_entry_flow.UnknownFlow):
+        await step
+    await hass.async_block_till_done()
+
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    assert cloud.cloudhooks == {}
 
 
 async def test_user_keeps_the_cloudhook_it_creates_the_entry_with(

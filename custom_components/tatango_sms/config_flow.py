@@ -22,6 +22,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
@@ -100,6 +101,7 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     _webhook_id: str | None = None
     _cloudhook_created = False
+    _removed = False
 
     @staticmethod
     @callback
@@ -134,6 +136,7 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                     key, user_input[CONF_PASSWORD], url, user_input
                 )
             if not errors:
+                self._abort_if_removed()
                 # The entry owns the cloudhook now, if it uses it.
                 self._cloudhook_created &= not cloudhook
                 return self.async_create_entry(
@@ -181,12 +184,25 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
         except CloudhookUnavailable:
             return {"base": "cloud_not_connected"}, "", cloudhook
         self._cloudhook_created |= cloudhook
+        self._abort_if_removed()
         return {}, url, cloudhook
+
+    def _abort_if_removed(self) -> None:
+        """Stop a step that was still waiting when its flow was closed."""
+        if self._removed:
+            self._async_delete_unused_cloudhook()
+            raise AbortFlow("abandoned")
 
     @callback
     def async_remove(self) -> None:
         """Delete the flow's cloudhook unless an entry uses it."""
+        self._removed = True
+        self._async_delete_unused_cloudhook()
+
+    @callback
+    def _async_delete_unused_cloudhook(self) -> None:
         if self._cloudhook_created and self._webhook_id is not None:
+            self._cloudhook_created = False
             self.hass.async_create_task(
                 async_delete_cloudhook(self.hass, self._webhook_id),
                 eager_start=True,
