@@ -571,6 +571,45 @@ async def test_user_closed_while_a_step_waits(
     assert cloud.cloudhooks == {}
 
 
+@pytest.mark.parametrize("waiting_for", ["cloudhook", "test_sms"])
+async def test_reconfigure_closed_while_a_step_waits(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    cloud: CloudStub,
+    waiting_for: str,
+) -> None:
+    """A Reconfigure dialog closed while it waits saves nothing: the webhook URL the gateway has keeps working."""
+    simulator.opt_in(TEST_NUMBER)
+    entry = make_entry(simulator.messages_url, cloudhook=True)
+    await async_add_and_set_up(hass, entry)
+    result = await entry.start_reconfigure_flow(hass)
+    hooks = dict(cloud.cloudhooks)
+    data = dict(entry.data)
+    if waiting_for == "cloudhook":
+        cloud.create_delay = 0.3
+    else:
+        simulator.set_latency(0.3)
+    step = hass.async_create_task(
+        hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                CONF_URL: simulator.messages_url,
+                CONF_TEST_RECIPIENT: TEST_NUMBER,
+                CONF_NEW_WEBHOOK_URL: True,
+            },
+        )
+    )
+    await asyncio.sleep(0.1)
+
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    with suppress(data_entry_flow.UnknownFlow):
+        await step
+    await hass.async_block_till_done()
+
+    assert dict(entry.data) == data
+    assert cloud.cloudhooks == hooks
+
+
 async def test_user_keeps_the_cloudhook_it_creates_the_entry_with(
     hass: HomeAssistant, simulator: GatewaySimulator, cloud: CloudStub
 ) -> None:

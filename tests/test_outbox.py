@@ -725,21 +725,67 @@ async def test_reauth_with_the_same_credentials_resumes_the_outbox(
     ledger.assert_accounted_for()
 
 
-async def test_new_password_through_reconfigure_resumes_the_outbox(
+def reauth_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
+    """Return Home Assistant's "reauthentication required" repair issue of the entry."""
+    return ir.async_get(hass).async_get_issue(
+        "homeassistant", f"config_entry_reauth_{DOMAIN}_{entry.entry_id}"
+    )
+
+
+@pytest.mark.parametrize("new_password", [True, False], ids=["new-password", "same"])
+async def test_reconfigure_answers_the_reauthentication(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    ledger: Ledger,
+    *,
+    new_password: bool,
+) -> None:
+    """After a 401, saving Reconfigure (with a new password, or unchanged after a 401 by mistake) answers the reauthentication.
+
+    Its flow and repair issue are gone and the outbox goes on at once.
+    """
+    await queue_then_answer(ledger, ALICE_NUMBER, ["First", "Second"], 401)
+    await async_advance_time(hass, freezer, 60)
+    assert len(reauth_flows(hass)) == 1
+    assert reauth_issue(hass, setup_entry) is not None
+    await async_advance_time(hass, freezer, 60)  # the outbox sees it and waits
+    changes = {CONF_URL: simulator.messages_url}
+    if new_password:
+        simulator.state.password = NEW_PASSWORD
+        changes[CONF_PASSWORD] = NEW_PASSWORD
+
+    result = await setup_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], changes)
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    await async_advance_time(hass, freezer, 60)
+
+    assert reauth_flows(hass) == []
+    assert reauth_issue(hass, setup_entry) is None
+    assert simulator.delivered(ALICE_NUMBER) == ["Second"]
+    assert queued_messages(hass) == 0
+    ledger.assert_accounted_for()
+
+
+async def test_401_while_reconfigure_is_open_pauses_the_outbox(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,
     simulator: GatewaySimulator,
     freezer: FrozenDateTimeFactory,
     ledger: Ledger,
 ) -> None:
-    """After a 401, the new password entered through Reconfigure answers the reauthentication too: the outbox goes on."""
-    await queue_then_answer(ledger, ALICE_NUMBER, ["First", "Second"], 401)
-    await async_advance_time(hass, freezer, 60)
-    assert len(reauth_flows(hass)) == 1
-    await async_advance_time(hass, freezer, 60)
+    """A 401 while the user has Reconfigure open (so no reauthentication can start) pauses the outbox: nothing else fails."""
+    await queue_then_answer(ledger, ALICE_NUMBER, ["First", "Second", "Third"], 401)
     simulator.state.password = NEW_PASSWORD
-
     result = await setup_entry.start_reconfigure_flow(hass)
+
+    for _ in range(10):
+        await async_advance_time(hass, freezer, 60)
+    assert [e.data["outcome"] for e in ledger.events] == ["invalid_auth"]
+    assert reauth_flows(hass) == []
+
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {CONF_URL: simulator.messages_url, CONF_PASSWORD: NEW_PASSWORD},
@@ -748,9 +794,7 @@ async def test_new_password_through_reconfigure_resumes_the_outbox(
     await hass.async_block_till_done()
     await async_advance_time(hass, freezer, 60)
 
-    assert reauth_flows(hass) == []
-    assert simulator.delivered(ALICE_NUMBER) == ["Second"]
-    assert queued_messages(hass) == 0
+    assert simulator.delivered(ALICE_NUMBER) == ["Second", "Third"]
     ledger.assert_accounted_for()
 
 

@@ -21,8 +21,9 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
-from homeassistant.core import callback
+from homeassistant.core import DOMAIN as HOMEASSISTANT_DOMAIN, callback
 from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
@@ -227,6 +228,7 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors, _ = await self._async_try_credentials(
                     key, user_input[CONF_PASSWORD], entry.data[CONF_URL], user_input
                 )
+                self._abort_if_removed()
             if not errors:
                 if not self.hass.config_entries.async_update_entry(
                     entry,
@@ -276,6 +278,7 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors, _ = await self._async_try_credentials(
                     key, password, url, user_input
                 )
+                self._abort_if_removed()
             if not errors:
                 data = {
                     **entry.data,
@@ -284,6 +287,9 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_URL: url,
                 }
                 new_webhook = bool(user_input.get(CONF_NEW_WEBHOOK_URL))
+                old_cloudhook = (
+                    entry.data[CONF_CLOUDHOOK] and entry.data[CONF_WEBHOOK_ID]
+                )
                 if new_webhook:
                     data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
                     data[CONF_CLOUDHOOK] = async_cloud_active(self.hass)
@@ -300,21 +306,22 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                             else "cloud_not_connected"
                         )
                     webhook_url = "-"
+                else:
+                    if new_webhook and data[CONF_CLOUDHOOK]:
+                        self._webhook_id = data[CONF_WEBHOOK_ID]
+                        self._cloudhook_created = True
+                self._abort_if_removed()
                 if not errors:
-                    # Only now: if the new URL failed, the old one keeps working.
-                    if new_webhook and entry.data[CONF_CLOUDHOOK]:
-                        await async_delete_cloudhook(
-                            self.hass, entry.data[CONF_WEBHOOK_ID]
-                        )
-                    self.hass.config_entries.async_update_entry(
+                    self._cloudhook_created = False  # the entry owns it now
+                    changed = self.hass.config_entries.async_update_entry(
                         entry, unique_id=key_unique_id(key), data=data
                     )
-                    # Whatever asked for new credentials is answered now (the
-                    # outbox waits while a reauthentication is pending).
-                    for flow in entry.async_get_active_flows(
-                        self.hass, {SOURCE_REAUTH}
-                    ):
-                        self.hass.config_entries.flow.async_abort(flow["flow_id"])
+                    if self._async_answer_reauth(entry) and not changed:
+                        # The outbox waited for new credentials: start it again.
+                        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                    # Only now: if the new URL failed, the old one keeps working.
+                    if new_webhook and old_cloudhook:
+                        await async_delete_cloudhook(self.hass, old_cloudhook)
                     return self.async_abort(
                         reason="reconfigure_successful",
                         description_placeholders={"webhook_url": webhook_url},
@@ -343,6 +350,25 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"webhook_url": current_url},
             errors=errors,
         )
+
+    @callback
+    def _async_answer_reauth(self, entry: ConfigEntry) -> bool:
+        """Close the entry's pending reauthentication, which new settings answer.
+
+        Returns whether there was one.
+        """
+        flows = entry.async_get_active_flows(self.hass, {SOURCE_REAUTH})
+        for flow in flows:
+            self.hass.config_entries.flow.async_abort(flow["flow_id"])
+        if flows:
+            # Home Assistant 2025.x deletes its repair issue only when the
+            # reauthentication itself finishes.
+            ir.async_delete_issue(
+                self.hass,
+                HOMEASSISTANT_DOMAIN,
+                f"config_entry_reauth_{DOMAIN}_{entry.entry_id}",
+            )
+        return bool(flows)
 
     def _key_taken_errors(self, key: str, own_entry_id: str) -> dict[str, str]:
         """Return an error when another entry already uses this key."""

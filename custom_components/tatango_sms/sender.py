@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry
+from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_RECONFIGURE, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -325,7 +325,17 @@ class SmsSender:
         await self._async_outbox_changed()
 
     def _reauth_pending(self) -> bool:
-        return any(self._entry.async_get_active_flows(self._hass, {SOURCE_REAUTH}))
+        """Return whether new credentials are being asked for.
+
+        After a 401 an open Reconfigure counts too: Home Assistant starts no
+        reauthentication while one is open.
+        """
+        sources = (
+            {SOURCE_REAUTH, SOURCE_RECONFIGURE}
+            if self._auth_refused
+            else {SOURCE_REAUTH}
+        )
+        return any(self._entry.async_get_active_flows(self._hass, sources))
 
     async def _async_deliver_number(self, number: str) -> None:
         """Send one number's queued messages in order until one must wait again."""
