@@ -539,6 +539,29 @@ async def test_user_retries_with_cloud_leave_no_stray_cloudhook(
     assert hass.config_entries.async_entries(DOMAIN) == []
 
 
+async def close_while_waiting(
+    hass: HomeAssistant,
+    flow_id: str,
+    user_input: dict[str, Any],
+    slow: CloudStub | GatewaySimulator,
+) -> None:
+    """Submit a step, and close its dialog while Home Assistant Cloud or the gateway takes 0.3 s to answer."""
+    if isinstance(slow, CloudStub):
+        slow.create_delay = 0.3
+    else:
+        slow.set_latency(0.3)
+    step = hass.async_create_task(
+        hass.config_entries.flow.async_configure(flow_id, user_input)
+    )
+    await asyncio.sleep(0.1)
+
+    hass.config_entries.flow.async_abort(flow_id)
+    # The step ends on its own; Home Assistant may say its flow is gone.
+    with suppress(data_entry_flow.UnknownFlow):
+        await step
+    await hass.async_block_till_done()
+
+
 @pytest.mark.parametrize("waiting_for", ["cloudhook", "test_sms"])
 async def test_user_closed_while_a_step_waits(
     hass: HomeAssistant,
@@ -548,24 +571,14 @@ async def test_user_closed_while_a_step_waits(
 ) -> None:
     """A setup dialog closed while the step waits (for Home Assistant Cloud, or the test SMS) creates nothing and leaves no cloudhook."""
     simulator.opt_in(TEST_NUMBER)
-    if waiting_for == "cloudhook":
-        cloud.create_delay = 0.3
-    else:
-        simulator.set_latency(0.3)
     result = await start_user_flow(hass)
-    step = hass.async_create_task(
-        hass.config_entries.flow.async_configure(
-            result["flow_id"],
-            user_input(simulator.messages_url, test_recipient=TEST_NUMBER),
-        )
-    )
-    await asyncio.sleep(0.1)
 
-    hass.config_entries.flow.async_abort(result["flow_id"])
-    # The step ends on its own; Home Assistant says its flow is gone.
-    with suppress(data_entry_flow.UnknownFlow):
-        await step
-    await hass.async_block_till_done()
+    await close_while_waiting(
+        hass,
+        result["flow_id"],
+        user_input(simulator.messages_url, test_recipient=TEST_NUMBER),
+        cloud if waiting_for == "cloudhook" else simulator,
+    )
 
     assert hass.config_entries.async_entries(DOMAIN) == []
     assert cloud.cloudhooks == {}
@@ -585,26 +598,17 @@ async def test_reconfigure_closed_while_a_step_waits(
     result = await entry.start_reconfigure_flow(hass)
     hooks = dict(cloud.cloudhooks)
     data = dict(entry.data)
-    if waiting_for == "cloudhook":
-        cloud.create_delay = 0.3
-    else:
-        simulator.set_latency(0.3)
-    step = hass.async_create_task(
-        hass.config_entries.flow.async_configure(
-            result["flow_id"],
-            {
-                CONF_URL: simulator.messages_url,
-                CONF_TEST_RECIPIENT: TEST_NUMBER,
-                CONF_NEW_WEBHOOK_URL: True,
-            },
-        )
-    )
-    await asyncio.sleep(0.1)
 
-    hass.config_entries.flow.async_abort(result["flow_id"])
-    with suppress(data_entry_flow.UnknownFlow):
-        await step
-    await hass.async_block_till_done()
+    await close_while_waiting(
+        hass,
+        result["flow_id"],
+        {
+            CONF_URL: simulator.messages_url,
+            CONF_TEST_RECIPIENT: TEST_NUMBER,
+            CONF_NEW_WEBHOOK_URL: True,
+        },
+        cloud if waiting_for == "cloudhook" else simulator,
+    )
 
     assert dict(entry.data) == data
     assert cloud.cloudhooks == hooks

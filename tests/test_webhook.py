@@ -407,6 +407,20 @@ async def test_oversized_body_is_refused(
     assert events == []
 
 
+def assert_nothing_logged(caplog: pytest.LogCaptureFixture, webhook_id: str) -> None:
+    """Assert Home Assistant and the integration logged no problem, and nothing showed the webhook id."""
+    assert [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING
+        and r.name.startswith(("homeassistant", OUR_LOGGER))
+    ] == []
+    # The test server's access log shows every URL; Home Assistant's start-up
+    # sets it to WARNING.
+    records = [r for r in caplog.records if r.name != "aiohttp.access"]
+    assert leaked_secrets(records, {"webhook id": webhook_id}) == []
+
+
 async def test_chunked_body_over_home_assistant_limit(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -430,14 +444,7 @@ async def test_chunked_body_over_home_assistant_limit(
 
     assert response.status == 413
     assert events == []
-    webhook_id = loaded_entry.data[CONF_WEBHOOK_ID]
-    assert [
-        r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
-    ] == []
-    # The test server's access log shows every URL; Home Assistant's start-up
-    # sets it to WARNING.
-    records = [r for r in caplog.records if r.name != "aiohttp.access"]
-    assert leaked_secrets(records, {"webhook id": webhook_id}) == []
+    assert_nothing_logged(caplog, loaded_entry.data[CONF_WEBHOOK_ID])
 
 
 async def test_broken_compressed_body_is_refused(
@@ -459,17 +466,9 @@ async def test_broken_compressed_body_is_refused(
 
     assert response.status == 400
     assert events == []
-    webhook_id = loaded_entry.data[CONF_WEBHOOK_ID]
-    # aiohttp itself logs the broken payload as it drains the connection,
-    # without the URL; Home Assistant and the integration log nothing.
-    assert [
-        r.getMessage()
-        for r in caplog.records
-        if r.levelno >= logging.WARNING
-        and r.name.startswith(("homeassistant", OUR_LOGGER))
-    ] == []
-    records = [r for r in caplog.records if r.name != "aiohttp.access"]
-    assert leaked_secrets(records, {"webhook id": webhook_id}) == []
+    # (aiohttp itself logs the broken payload as it drains the connection,
+    # without the URL.)
+    assert_nothing_logged(caplog, loaded_entry.data[CONF_WEBHOOK_ID])
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
