@@ -316,13 +316,7 @@ class Bench(demo.Demo):
         self.simulator = ha_env.start_simulator(
             SIMULATOR_PORT, KEY, PASSWORD, output=self.workdir / "simulator.log"
         )
-        yaml = (ROOT / "config" / "configuration.yaml").read_text(encoding="utf-8")
-        self.config.mkdir()
-        (self.config / "configuration.yaml").write_text(
-            yaml.replace("http://127.0.0.1:8123", HA_URL) + "\ntatango_bench:\n",
-            encoding="utf-8",
-        )
-        ha_env.prepare_config(self.config, HA_PORT)
+        self.write_config("\ntatango_bench:\n")
         (self.config / "custom_components" / COMPONENT.name).symlink_to(
             os.path.relpath(COMPONENT, self.config / "custom_components"),
             target_is_directory=True,
@@ -336,27 +330,7 @@ class Bench(demo.Demo):
         )
         # Only the owner: the core_config step would start met, radio_browser
         # and google_translate, which retry the internet in the background.
-        created = await self.ha(
-            "POST",
-            "/api/onboarding/users",
-            json={
-                "client_id": CLIENT_ID,
-                "name": "Bench",
-                "username": "bench",
-                "password": "bench-owner-password",
-                "language": "en",
-            },
-        )
-        tokens = await self.ha(
-            "POST",
-            "/auth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": created["auth_code"],
-                "client_id": CLIENT_ID,
-            },
-        )
-        self.token = tokens["access_token"]
+        await self.create_owner("Bench", "bench", "bench-owner-password")
         await self.wait_for("Home Assistant to finish starting", self._running, 120)
         self.log(f"Home Assistant running (pid {self.hass.pid})")
 

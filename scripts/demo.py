@@ -36,6 +36,8 @@ import ha_env
 HA_PORT = 18123
 SIMULATOR_PORT = 18124
 HA_URL = f"http://127.0.0.1:{HA_PORT}"
+# The URL config/configuration.yaml sets, for scripts/develop.
+DEVELOP_URL = "http://127.0.0.1:8123"
 SIMULATOR_URL = f"http://127.0.0.1:{SIMULATOR_PORT}"
 CLIENT_ID = f"{HA_URL}/"
 KEY = "demo-key"
@@ -165,6 +167,45 @@ class Demo:
                 expect(answer["success"], f"{message['type']} failed: {answer}")
                 return answer["result"]
 
+    def write_config(self, extra: str = "") -> None:
+        """Write the throwaway configuration: config/configuration.yaml on HA_PORT, plus extra."""
+        yaml = (ha_env.ROOT / "config" / "configuration.yaml").read_text(
+            encoding="utf-8"
+        )
+        expect(
+            yaml.count(DEVELOP_URL) == 1,
+            f"config/configuration.yaml should set internal_url: {DEVELOP_URL} once",
+        )
+        self.config.mkdir()
+        (self.config / "configuration.yaml").write_text(
+            yaml.replace(DEVELOP_URL, HA_URL) + extra, encoding="utf-8"
+        )
+        ha_env.prepare_config(self.config, HA_PORT)
+
+    async def create_owner(self, name: str, username: str, password: str) -> None:
+        """Onboard the owner and keep an access token for the REST and WebSocket APIs."""
+        created = await self.ha(
+            "POST",
+            "/api/onboarding/users",
+            json={
+                "client_id": CLIENT_ID,
+                "name": name,
+                "username": username,
+                "password": password,
+                "language": "en",
+            },
+        )
+        tokens = await self.ha(
+            "POST",
+            "/auth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": created["auth_code"],
+                "client_id": CLIENT_ID,
+            },
+        )
+        self.token = tokens["access_token"]
+
     async def wait_for(
         self, what: str, check: Callable[[], Any], timeout: float = 60
     ) -> None:
@@ -210,18 +251,7 @@ class Demo:
         async with self.step(
             f"start Home Assistant on 127.0.0.1:{HA_PORT} (throwaway configuration)"
         ) as step:
-            yaml = (ha_env.ROOT / "config" / "configuration.yaml").read_text(
-                encoding="utf-8"
-            )
-            expect(
-                yaml.count("http://127.0.0.1:8123") == 1,
-                "config/configuration.yaml should set internal_url: http://127.0.0.1:8123 once",
-            )
-            self.config.mkdir()
-            (self.config / "configuration.yaml").write_text(
-                yaml.replace("http://127.0.0.1:8123", HA_URL), encoding="utf-8"
-            )
-            ha_env.prepare_config(self.config, HA_PORT)
+            self.write_config()
             self.hass = ha_env.start_home_assistant(
                 self.config, output=self.workdir / "hass.out"
             )
@@ -240,27 +270,7 @@ class Demo:
         async with self.step(
             "onboard over REST: owner, token, core config, analytics, integration"
         ) as step:
-            created = await self.ha(
-                "POST",
-                "/api/onboarding/users",
-                json={
-                    "client_id": CLIENT_ID,
-                    "name": "Demo",
-                    "username": USER,
-                    "password": USER_PASSWORD,
-                    "language": "en",
-                },
-            )
-            tokens = await self.ha(
-                "POST",
-                "/auth/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "code": created["auth_code"],
-                    "client_id": CLIENT_ID,
-                },
-            )
-            self.token = tokens["access_token"]
+            await self.create_owner("Demo", USER, USER_PASSWORD)
             step.detail(f"owner {USER!r}; access token of {len(self.token)} characters")
             # Signals stop Home Assistant gracefully only once it is running.
             await self.wait_for("Home Assistant to finish starting", self._running, 120)

@@ -210,14 +210,7 @@ class Journeys(Demo):
         async with self.step(
             f"start Home Assistant on 127.0.0.1:{demo.HA_PORT} (throwaway configuration)"
         ) as step:
-            yaml = (ha_env.ROOT / "config" / "configuration.yaml").read_text(
-                encoding="utf-8"
-            )
-            self.config.mkdir()
-            (self.config / "configuration.yaml").write_text(
-                yaml.replace("http://127.0.0.1:8123", HA_URL), encoding="utf-8"
-            )
-            ha_env.prepare_config(self.config, demo.HA_PORT)
+            self.write_config()
             self.hass = ha_env.start_home_assistant(
                 self.config, output=self.workdir / "hass.out"
             )
@@ -230,27 +223,7 @@ class Journeys(Demo):
         async with self.step(
             "onboard over REST (the only step not done in the browser), country US"
         ):
-            created = await self.ha(
-                "POST",
-                "/api/onboarding/users",
-                json={
-                    "client_id": demo.CLIENT_ID,
-                    "name": "Demo",
-                    "username": demo.USER,
-                    "password": demo.USER_PASSWORD,
-                    "language": "en",
-                },
-            )
-            tokens = await self.ha(
-                "POST",
-                "/auth/token",
-                data={
-                    "grant_type": "authorization_code",
-                    "code": created["auth_code"],
-                    "client_id": demo.CLIENT_ID,
-                },
-            )
-            self.token = tokens["access_token"]
+            await self.create_owner("Demo", demo.USER, demo.USER_PASSWORD)
             await self.wait_for("Home Assistant to finish starting", self._running, 120)
             await self.ha("POST", "/api/onboarding/core_config", json={})
             await self.ha("POST", "/api/onboarding/analytics", json={})
