@@ -24,12 +24,13 @@ from custom_components.tatango_sms.const import (
     CONF_KEY,
     CONF_PHONE_NUMBER,
     DOMAIN,
+    SERVICE_SEND_MESSAGE,
     SUBENTRY_TYPE_RECIPIENT,
 )
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import TEST_KEY, TEST_PASSWORD
@@ -240,3 +241,16 @@ def event_data(
         "recipient": recipient,
         "config_entry_id": entry_id,
     }
+
+
+async def send_sms(
+    hass: HomeAssistant, message: str, *recipients: str
+) -> ServiceResponse:
+    """Send a message with the tatango_sms.send_message action and return its response."""
+    return await hass.services.async_call(
+        DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        {"message": message, "recipients": list(recipients)},
+        blocking=True,
+        return_response=True,
+    )

@@ -9,7 +9,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.tatango_sms.const import DOMAIN, SERVICE_SEND_MESSAGE
+from custom_components.tatango_sms.const import DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -18,6 +18,7 @@ from homeassistant.setup import async_setup_component
 from tatango_simulator import GatewaySimulator
 
 from .conftest import ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER
+from .helpers import send_sms
 
 ALICE_SENSOR = "sensor.alice_opt_in_status"
 BLOCKED_TEXT = "the number blocked messages from this account"
@@ -40,23 +41,12 @@ def blocked_issue(
     return ir.async_get(hass).async_get_issue(DOMAIN, issue_id(entry, number))
 
 
-async def send(hass: HomeAssistant, message: str, *recipients: str) -> Any:
-    """Send with the action."""
-    return await hass.services.async_call(
-        DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        {"message": message, "recipients": list(recipients)},
-        blocking=True,
-        return_response=True,
-    )
-
-
 async def block_alice(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
     """Have Alice's phone block the account, and let the gateway say so (403)."""
     simulator.opt_in(ALICE_NUMBER)
     simulator.block(ALICE_NUMBER)
     with pytest.raises(HomeAssistantError, match=BLOCKED_TEXT):
-        await send(hass, "Are you there?", "Alice")
+        await send_sms(hass, "Are you there?", "Alice")
     assert [r.status for r in simulator.requests] == [403]
 
 
@@ -78,7 +68,7 @@ async def test_403_blocks_the_number(
     simulator.block(ALICE_NUMBER)
 
     with pytest.raises(HomeAssistantError) as exc_info:
-        await send(hass, "Are you there?", "Alice")
+        await send_sms(hass, "Are you there?", "Alice")
 
     assert exc_info.value.translation_key == "send_failed"
     assert f"Alice ({ALICE_NUMBER}): {BLOCKED_TEXT}" in str(exc_info.value)
@@ -103,7 +93,7 @@ async def test_blocked_number_is_never_sent_to_again(
     await block_alice(hass, simulator)
 
     with pytest.raises(HomeAssistantError, match=BLOCKED_TEXT):
-        await send(hass, "Again", "+1 (206) 555-0101")
+        await send_sms(hass, "Again", "+1 (206) 555-0101")
     with pytest.raises(HomeAssistantError, match=BLOCKED_TEXT):
         await hass.services.async_call(
             "notify",
@@ -131,7 +121,7 @@ async def test_others_still_get_the_message(
     simulator.opt_in(BOB_NUMBER)
 
     with pytest.raises(HomeAssistantError) as exc_info:
-        await send(hass, "Family dinner", "Alice", "Bob")
+        await send_sms(hass, "Family dinner", "Alice", "Bob")
 
     assert f"Alice ({ALICE_NUMBER}): {BLOCKED_TEXT}" in str(exc_info.value)
     assert "Bob" not in str(exc_info.value)
@@ -149,9 +139,9 @@ async def test_unsaved_number_is_blocked_too(
     simulator.block(STRANGER_NUMBER)
 
     with pytest.raises(HomeAssistantError, match=f"{STRANGER_NUMBER}: {BLOCKED_TEXT}"):
-        await send(hass, "Hello", STRANGER_NUMBER)
+        await send_sms(hass, "Hello", STRANGER_NUMBER)
     with pytest.raises(HomeAssistantError, match=BLOCKED_TEXT):
-        await send(hass, "Hello", STRANGER_NUMBER)
+        await send_sms(hass, "Hello", STRANGER_NUMBER)
 
     assert len(simulator.requests) == 1
     assert hass_storage[store_key(setup_entry)]["data"] == [STRANGER_NUMBER]
@@ -170,7 +160,7 @@ async def test_block_survives_reload(
     assert sensor_state(hass) == "blocked"
     assert blocked_issue(hass, setup_entry, ALICE_NUMBER) is not None
     with pytest.raises(HomeAssistantError, match=BLOCKED_TEXT):
-        await send(hass, "After reload", "Alice")
+        await send_sms(hass, "After reload", "Alice")
     assert len(simulator.requests) == 1
 
 
@@ -189,7 +179,7 @@ async def test_block_survives_unload_and_setup(
     assert sensor_state(hass) == "blocked"
     assert blocked_issue(hass, setup_entry, ALICE_NUMBER) is not None
     with pytest.raises(HomeAssistantError, match=BLOCKED_TEXT):
-        await send(hass, "After restart", "Alice")
+        await send_sms(hass, "After restart", "Alice")
     assert len(simulator.requests) == 1
 
 
@@ -216,7 +206,7 @@ async def test_block_saved_before_restart_applies_at_startup(
     assert issue.is_fixable
     simulator.opt_in(ALICE_NUMBER)
     with pytest.raises(HomeAssistantError, match=BLOCKED_TEXT):
-        await send(hass, "Hi", "Alice")
+        await send_sms(hass, "Hi", "Alice")
     assert simulator.requests == []
 
 
@@ -248,7 +238,7 @@ async def test_unreadable_blocks_start_clean(
     assert tatango_entry.state is ConfigEntryState.LOADED
     assert "The blocked numbers could not be read" in caplog.text
     simulator.opt_in(ALICE_NUMBER)
-    await send(hass, "Hi", "Alice")
+    await send_sms(hass, "Hi", "Alice")
     assert simulator.delivered(ALICE_NUMBER) == ["Hi"]
 
 
@@ -291,7 +281,7 @@ async def test_repair_flow_clears_the_block(
     assert sensor_state(hass) == "unknown"
 
     simulator.opt_in(ALICE_NUMBER)
-    await send(hass, "Welcome back", "Alice")
+    await send_sms(hass, "Welcome back", "Alice")
     assert simulator.delivered(ALICE_NUMBER) == ["Welcome back"]
     assert sensor_state(hass) == "subscribed"
 
@@ -299,7 +289,7 @@ async def test_repair_flow_clears_the_block(
     assert await hass.config_entries.async_reload(setup_entry.entry_id)
     await hass.async_block_till_done()
     assert blocked_issue(hass, setup_entry, ALICE_NUMBER) is None
-    await send(hass, "Still here", "Alice")
+    await send_sms(hass, "Still here", "Alice")
     assert simulator.delivered(ALICE_NUMBER) == ["Welcome back", "Still here"]
 
 

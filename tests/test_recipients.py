@@ -12,8 +12,6 @@ from custom_components.tatango_sms.const import (
     CONF_LONG_MESSAGES,
     CONF_MAX_QUEUE_AGE,
     CONF_PHONE_NUMBER,
-    DOMAIN,
-    SERVICE_SEND_MESSAGE,
     SUBENTRY_TYPE_RECIPIENT,
 )
 from homeassistant.config_entries import (
@@ -29,6 +27,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from tatango_simulator import GatewaySimulator
 
 from .conftest import ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER
+from .helpers import send_sms
 
 
 def subentry_id_of(entry: MockConfigEntry, name: str) -> str:
@@ -77,17 +76,6 @@ def suggested_values(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def send(hass: HomeAssistant, message: str, *recipients: str) -> Any:
-    """Send with the action and return its response."""
-    return await hass.services.async_call(
-        DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        {"message": message, "recipients": list(recipients)},
-        blocking=True,
-        return_response=True,
-    )
-
-
 # Adding a recipient
 
 
@@ -125,7 +113,7 @@ async def test_add_recipient(
 
     # Carol can now be named in the action and reached through her entity.
     simulator.opt_in(STRANGER_NUMBER)
-    response = await send(hass, "Welcome Carol", "carol")
+    response = await send_sms(hass, "Welcome Carol", "carol")
     assert response["recipients"][0]["name"] == "Carol"
     await hass.services.async_call(
         "notify",
@@ -230,7 +218,7 @@ async def test_reconfigure_recipient_number(
 
     simulator.opt_in(STRANGER_NUMBER)
     simulator.opt_in(BOB_NUMBER)
-    await send(hass, "New phone?", "Bob")
+    await send_sms(hass, "New phone?", "Bob")
     await hass.services.async_call(
         "notify",
         "send_message",
@@ -260,7 +248,7 @@ async def test_reconfigure_recipient_name(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     simulator.opt_in(ALICE_NUMBER)
-    response = await send(hass, "Hi", "Ally")
+    response = await send_sms(hass, "Hi", "Ally")
     assert response["recipients"][0] == {
         "recipient": ALICE_NUMBER,
         "name": "Ally",
@@ -322,7 +310,7 @@ async def test_remove_recipient(
     assert entity_registry.async_get("sensor.bob_opt_in_status") is None
     assert hass.states.get("notify.alice") is not None
     with pytest.raises(ServiceValidationError, match="Bob is not a saved recipient"):
-        await send(hass, "Hi", "Bob")
+        await send_sms(hass, "Hi", "Bob")
     assert simulator.requests == []
 
 
@@ -373,7 +361,7 @@ async def test_options_flow(
 
     simulator.opt_in(ALICE_NUMBER)
     long_message = " ".join(f"Door {i} is open." for i in range(30))
-    await send(hass, long_message, "Alice")
+    await send_sms(hass, long_message, "Alice")
     (delivered,) = simulator.delivered(ALICE_NUMBER)
     assert long_message.startswith(delivered)
     assert len(delivered) <= 160

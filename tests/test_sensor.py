@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache_with_extra_data,
 )
 
-from custom_components.tatango_sms.const import DOMAIN, SERVICE_SEND_MESSAGE
+from custom_components.tatango_sms.const import DOMAIN
 from homeassistant.components.sensor import ATTR_OPTIONS, SensorDeviceClass
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
@@ -24,22 +24,16 @@ from homeassistant.setup import async_setup_component
 from tatango_simulator import GatewaySimulator
 
 from .conftest import ALICE_NUMBER, BOB_NUMBER
-from .helpers import QUEUED_MESSAGES_SENSOR, async_advance_time, queued_messages
+from .helpers import (
+    QUEUED_MESSAGES_SENSOR,
+    async_advance_time,
+    queued_messages,
+    send_sms,
+)
 
 ALICE_SENSOR = "sensor.alice_opt_in_status"
 BOB_SENSOR = "sensor.bob_opt_in_status"
 STATUSES = ["subscribed", "invited", "invitation_pending", "blocked"]
-
-
-async def send(hass: HomeAssistant, message: str, *recipients: str) -> ServiceResponse:
-    """Send a message with the action and return its response."""
-    return await hass.services.async_call(
-        DOMAIN,
-        SERVICE_SEND_MESSAGE,
-        {"message": message, "recipients": list(recipients)},
-        blocking=True,
-        return_response=True,
-    )
 
 
 def outcomes(response: ServiceResponse) -> list[str]:
@@ -100,12 +94,12 @@ async def test_opt_in_journey(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """The sensor follows the number through invitation, pending invitation and subscription."""
-    await send(hass, "First", "Alice")
+    await send_sms(hass, "First", "Alice")
     assert status(hass, ALICE_SENSOR) == "invited"
     assert status(hass, BOB_SENSOR) == "unknown"
 
     # While the invitation is pending (409) the message waits in the outbox.
-    assert outcomes(await send(hass, "Second", "Alice")) == ["queued"]
+    assert outcomes(await send_sms(hass, "Second", "Alice")) == ["queued"]
     assert [r.status for r in simulator.requests] == [202, 409]
     assert status(hass, ALICE_SENSOR) == "invitation_pending"
     assert queued_messages(hass) == 1
@@ -123,7 +117,7 @@ async def test_opt_in_journey(
     assert queued_messages(hass) == 0
     assert simulator.delivered(ALICE_NUMBER) == ["First", "Second"]
 
-    assert outcomes(await send(hass, "Third", "Alice")) == ["sent"]
+    assert outcomes(await send_sms(hass, "Third", "Alice")) == ["sent"]
     assert simulator.delivered(ALICE_NUMBER) == ["First", "Second", "Third"]
 
 
@@ -133,7 +127,7 @@ async def test_status_follows_the_number_whatever_the_path(
     """A recipient's sensor updates when their number is typed instead of their name, and from the notify entity."""
     simulator.opt_in(ALICE_NUMBER)
 
-    await send(hass, "By number", "+1 206-555-0101")
+    await send_sms(hass, "By number", "+1 206-555-0101")
     assert status(hass, ALICE_SENSOR) == "subscribed"
 
     await hass.services.async_call(
@@ -154,11 +148,11 @@ async def test_failure_that_says_nothing_about_opt_in_keeps_status(
 ) -> None:
     """A gateway failure (queue down, server error) leaves the last known opt-in status."""
     simulator.opt_in(ALICE_NUMBER)
-    await send(hass, "Hello", "Alice")
+    await send_sms(hass, "Hello", "Alice")
     assert status(hass, ALICE_SENSOR) == "subscribed"
 
     simulator.set_queue_down(True)
-    assert outcomes(await send(hass, "Hello again", "Alice")) == ["queued"]
+    assert outcomes(await send_sms(hass, "Hello again", "Alice")) == ["queued"]
     assert status(hass, ALICE_SENSOR) == "subscribed"
     # The retry meets a server error: still queued, status unchanged.
     simulator.set_queue_down(False)
@@ -187,13 +181,13 @@ async def test_sent_part_counts_even_when_a_later_part_fails(
     first part is the news, even though the queue went down before the second.
     The parts not yet sent wait in the outbox.
     """
-    await send(hass, "Welcome", "Alice")
+    await send_sms(hass, "Welcome", "Alice")
     assert status(hass, ALICE_SENSOR) == "invited"
     simulator.opt_in(ALICE_NUMBER)
     simulator.set_latency(0.2)
     long_message = " ".join(f"Water sensor {i} is wet." for i in range(20))
 
-    task = hass.async_create_task(send(hass, long_message, "Alice"))
+    task = hass.async_create_task(send_sms(hass, long_message, "Alice"))
     async with asyncio.timeout(5):
         while len(simulator.requests) < 2:
             await asyncio.sleep(0.01)
@@ -235,8 +229,8 @@ async def test_status_survives_reload(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Reloading the entry keeps the last status the gateway gave, and the queued message."""
-    await send(hass, "Hi", "Alice")
-    assert outcomes(await send(hass, "Hi", "Alice")) == ["queued"]
+    await send_sms(hass, "Hi", "Alice")
+    assert outcomes(await send_sms(hass, "Hi", "Alice")) == ["queued"]
     assert status(hass, ALICE_SENSOR) == "invitation_pending"
 
     assert await hass.config_entries.async_reload(setup_entry.entry_id)
@@ -277,7 +271,7 @@ async def test_status_restored_after_restart(
     assert status(hass, BOB_SENSOR) == "subscribed"
 
     simulator.opt_in(ALICE_NUMBER)
-    await send(hass, "Hi", "Alice")
+    await send_sms(hass, "Hi", "Alice")
     assert status(hass, ALICE_SENSOR) == "subscribed"
 
 
@@ -292,7 +286,7 @@ async def test_restored_blocked_status_needs_the_block_list(
 
     assert status(hass, ALICE_SENSOR) == "unknown"
     simulator.opt_in(ALICE_NUMBER)
-    await send(hass, "Hi", "Alice")
+    await send_sms(hass, "Hi", "Alice")
     assert simulator.delivered(ALICE_NUMBER) == ["Hi"]
 
 
@@ -318,7 +312,7 @@ async def test_bob_unaffected_by_alice(
     """Each sensor follows only its own number."""
     simulator.opt_in(BOB_NUMBER)
 
-    await send(hass, "Hi both", "Alice", "Bob")
+    await send_sms(hass, "Hi both", "Alice", "Bob")
 
     assert status(hass, ALICE_SENSOR) == "invited"
     assert status(hass, BOB_SENSOR) == "subscribed"
