@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Final
 
 import aiohttp
@@ -19,7 +20,14 @@ from homeassistant.setup import async_setup_component
 from tatango_simulator import GatewaySimulator
 
 from .const import TEST_KEY, TEST_PASSWORD
-from .helpers import INTERNAL_URL, CloudStub, async_add_and_set_up, make_entry
+from .helpers import (
+    INTERNAL_URL,
+    OTHER_KEY,
+    OTHER_PASSWORD,
+    CloudStub,
+    async_add_and_set_up,
+    make_entry,
+)
 
 __all__ = ["DOMAIN"]
 
@@ -29,15 +37,31 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom integrations from this repository in every test."""
 
 
-@pytest.fixture
-async def simulator(socket_enabled: None) -> AsyncIterator[GatewaySimulator]:
-    """Run a gateway simulator on 127.0.0.1 (a free port) for one test."""
-    sim = GatewaySimulator(key=TEST_KEY, password=TEST_PASSWORD)
+@asynccontextmanager
+async def _running_simulator(
+    key: str, password: str
+) -> AsyncIterator[GatewaySimulator]:
+    """Run a gateway simulator for an account on 127.0.0.1 (a free port)."""
+    sim = GatewaySimulator(key=key, password=password)
     await sim.start(host="127.0.0.1", port=0)
     try:
         yield sim
     finally:
         await sim.stop()
+
+
+@pytest.fixture
+async def simulator(socket_enabled: None) -> AsyncIterator[GatewaySimulator]:
+    """Run a gateway simulator on 127.0.0.1 (a free port) for one test."""
+    async with _running_simulator(TEST_KEY, TEST_PASSWORD) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def other_simulator(socket_enabled: None) -> AsyncIterator[GatewaySimulator]:
+    """Run a second gateway simulator, for a second account."""
+    async with _running_simulator(OTHER_KEY, OTHER_PASSWORD) as sim:
+        yield sim
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ through the webhook; replies are checked at the gateway simulator.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 import logging
 from pathlib import Path
 import shutil
@@ -448,17 +448,6 @@ async def test_auto_reply_to_an_empty_message_sends_nothing(
     await sms(ALICE, "  ")
 
     assert sent(simulator) == []
-
-
-@pytest.fixture
-async def other_simulator(socket_enabled: None) -> AsyncIterator[GatewaySimulator]:
-    """Run a second gateway simulator, for a second account."""
-    sim = GatewaySimulator(key=OTHER_KEY, password=OTHER_PASSWORD)
-    await sim.start(host="127.0.0.1", port=0)
-    try:
-        yield sim
-    finally:
-        await sim.stop()
 
 
 async def test_replies_go_out_through_the_receiving_account(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 import hashlib
 from typing import Any
 
@@ -245,17 +245,6 @@ async def test_unloaded_entry_is_refused(
 
     assert exc_info.value.translation_key == "entry_not_loaded"
     assert simulator.requests == []
-
-
-@pytest.fixture
-async def other_simulator(socket_enabled: None) -> AsyncIterator[GatewaySimulator]:
-    """Run a second gateway simulator, for a second account."""
-    sim = GatewaySimulator(key=OTHER_KEY, password=OTHER_PASSWORD)
-    await sim.start(host="127.0.0.1", port=0)
-    try:
-        yield sim
-    finally:
-        await sim.stop()
 
 
 async def test_two_accounts_need_config_entry_id(
