@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -148,38 +149,37 @@ async def test_unsaved_number_is_blocked_too(
     assert blocked_issue(hass, setup_entry, STRANGER_NUMBER) is not None
 
 
+async def _reload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def _unload_and_set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Unload the entry and set it up again, as a restart does."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert await hass.config_entries.async_setup(entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    "restart", [_reload, _unload_and_set_up], ids=["reload", "unload-and-set-up"]
+)
 async def test_block_survives_reload(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    restart: Callable[[HomeAssistant, MockConfigEntry], Awaitable[None]],
 ) -> None:
-    """Reloading the entry keeps the number blocked, its issue shown and the gateway uncontacted."""
+    """Reloading the entry, or setting it up again, keeps the number blocked, its issue shown and the gateway uncontacted."""
     await block_alice(hass, simulator)
 
-    assert await hass.config_entries.async_reload(setup_entry.entry_id)
+    await restart(hass, setup_entry)
     await hass.async_block_till_done()
 
     assert sensor_state(hass) == "blocked"
     assert blocked_issue(hass, setup_entry, ALICE_NUMBER) is not None
     with pytest.raises(HomeAssistantError, match=BLOCKED_TEXT):
-        await send_sms(hass, "After reload", "Alice")
-    assert len(simulator.requests) == 1
-
-
-async def test_block_survives_unload_and_setup(
-    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
-) -> None:
-    """Unloading the entry and setting it up again (as a restart does) keeps the block."""
-    await block_alice(hass, simulator)
-
-    assert await hass.config_entries.async_unload(setup_entry.entry_id)
-    await hass.async_block_till_done()
-    assert setup_entry.state is ConfigEntryState.NOT_LOADED
-    assert await hass.config_entries.async_setup(setup_entry.entry_id)
-    await hass.async_block_till_done()
-
-    assert sensor_state(hass) == "blocked"
-    assert blocked_issue(hass, setup_entry, ALICE_NUMBER) is not None
-    with pytest.raises(HomeAssistantError, match=BLOCKED_TEXT):
-        await send_sms(hass, "After restart", "Alice")
+        await send_sms(hass, "After the restart", "Alice")
     assert len(simulator.requests) == 1
 
 
