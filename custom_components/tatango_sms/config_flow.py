@@ -128,8 +128,14 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             url = user_input.get(CONF_URL, DEFAULT_URL).strip()
             await self.async_set_unique_id(key_unique_id(key))
             self._abort_if_unique_id_configured()
+            # One webhook id for the whole flow: trying again reuses its cloudhook.
+            if self._webhook_id is None:
+                self._webhook_id = webhook.async_generate_id()
+            cloudhook = async_cloud_active(self.hass)
             if is_gateway_url(url):
-                errors, webhook_url, cloudhook = await self._async_flow_webhook_url()
+                errors, webhook_url = await self._async_webhook_url(
+                    self._webhook_id, cloudhook, new=True
+                )
             else:
                 errors = {CONF_URL: "invalid_url"}
             if not errors:
@@ -170,23 +176,26 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def _async_flow_webhook_url(self) -> tuple[dict[str, str], str, bool]:
-        """Return errors, the URL of the flow's webhook and whether it is a cloudhook.
+    async def _async_webhook_url(
+        self, webhook_id: str, cloudhook: bool, *, new: bool
+    ) -> tuple[dict[str, str], str]:
+        """Return the form errors and the webhook's URL ("-" when there is none).
 
-        The webhook id is made once per flow, so trying again reuses its cloudhook.
+        A new cloudhook made here is deleted if the flow ends without an entry
+        that uses it.
         """
-        if self._webhook_id is None:
-            self._webhook_id = webhook.async_generate_id()
-        cloudhook = async_cloud_active(self.hass)
+        errors: dict[str, str] = {}
         try:
-            url = await async_webhook_url(self.hass, self._webhook_id, cloudhook)
+            url = await async_webhook_url(self.hass, webhook_id, cloudhook)
         except NoURLAvailableError:
-            return {"base": "no_url_available"}, "", cloudhook
+            errors, url = {"base": "no_url_available"}, "-"
         except CloudhookUnavailable:
-            return {"base": "cloud_not_connected"}, "", cloudhook
-        self._cloudhook_created |= cloudhook
+            errors, url = {"base": "cloud_not_connected"}, "-"
+        else:
+            if new and cloudhook:
+                self._webhook_id, self._cloudhook_created = webhook_id, True
         self._abort_if_removed()
-        return {}, url, cloudhook
+        return errors, url
 
     def _abort_if_removed(self) -> None:
         """Stop a step that was still waiting when its flow was closed."""
@@ -293,24 +302,11 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                 if new_webhook:
                     data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
                     data[CONF_CLOUDHOOK] = async_cloud_active(self.hass)
-                try:
-                    webhook_url = await async_webhook_url(
-                        self.hass, data[CONF_WEBHOOK_ID], data[CONF_CLOUDHOOK]
-                    )
-                except (NoURLAvailableError, CloudhookUnavailable) as err:
-                    # Keeping the webhook as it was needs no URL: save anyway.
-                    if new_webhook:
-                        errors["base"] = (
-                            "no_url_available"
-                            if isinstance(err, NoURLAvailableError)
-                            else "cloud_not_connected"
-                        )
-                    webhook_url = "-"
-                else:
-                    if new_webhook and data[CONF_CLOUDHOOK]:
-                        self._webhook_id = data[CONF_WEBHOOK_ID]
-                        self._cloudhook_created = True
-                self._abort_if_removed()
+                errors, webhook_url = await self._async_webhook_url(
+                    data[CONF_WEBHOOK_ID], data[CONF_CLOUDHOOK], new=new_webhook
+                )
+                if not new_webhook:
+                    errors = {}  # keeping the webhook as it was needs no URL
                 if not errors:
                     self._cloudhook_created = False  # the entry owns it now
                     changed = self.hass.config_entries.async_update_entry(
@@ -327,12 +323,9 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
                         description_placeholders={"webhook_url": webhook_url},
                     )
 
-        try:
-            current_url = await async_webhook_url(
-                self.hass, entry.data[CONF_WEBHOOK_ID], entry.data[CONF_CLOUDHOOK]
-            )
-        except (NoURLAvailableError, CloudhookUnavailable):
-            current_url = "-"
+        _, current_url = await self._async_webhook_url(
+            entry.data[CONF_WEBHOOK_ID], entry.data[CONF_CLOUDHOOK], new=False
+        )
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
