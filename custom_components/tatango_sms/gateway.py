@@ -38,6 +38,8 @@ class GatewayError(Exception):
     reason = "unknown_error"
     retryable = False
     """True when the gateway certainly did not take the message and a later try can succeed."""
+    maybe_taken = False
+    """True when the gateway may have taken the message despite the error."""
 
     def __init__(self, detail: str, status: int | None = None) -> None:
         """Initialize with a human-readable detail and the HTTP status, if any."""
@@ -95,6 +97,8 @@ class UncertainServerError(UnexpectedStatusError):
     The gateway behind it may or may not have taken the message.
     """
 
+    maybe_taken = True
+
 
 class InvalidGatewayURLError(GatewayError):
     """The gateway URL is not one a request can be sent to; nothing was sent."""
@@ -115,12 +119,14 @@ class GatewayConnectionError(GatewayError):
         super().__init__(detail)
         self.request_sent = request_sent
         self.retryable = not request_sent
+        self.maybe_taken = request_sent
 
 
 class GatewayTimeoutError(GatewayError):
     """No answer in time; the gateway may or may not have taken the message."""
 
     reason = "timeout"
+    maybe_taken = True
 
 
 _ERRORS_BY_STATUS: dict[int, type[GatewayError]] = {

@@ -37,13 +37,10 @@ from .data import recipient_subentries
 from .gateway import (
     AuthenticationError,
     Delivery,
-    GatewayConnectionError,
     GatewayError,
-    GatewayTimeoutError,
     InvitationPendingError,
     NumberBlockedError,
     TatangoGateway,
-    UncertainServerError,
 )
 from .outbox import MAX_RETRY_SECONDS, Outbox, QueuedMessage, retry_delay
 from .phone import (
@@ -128,13 +125,6 @@ class Attempt:
 def _reason_text(outcome: str) -> str:
     """Return why a recipient's message failed, from the translations (English, as every exception message)."""
     return async_get_exception_message(DOMAIN, f"reason_{outcome}")
-
-
-def _is_unknown(err: GatewayError) -> bool:
-    """Return whether the gateway may have taken the message despite the error."""
-    return isinstance(err, (GatewayTimeoutError, UncertainServerError)) or (
-        isinstance(err, GatewayConnectionError) and err.request_sent
-    )
 
 
 def fold_title(message: str, title: str | None) -> str:
@@ -294,7 +284,7 @@ class SmsSender:
                 self._auth_refused = True
                 self._entry.async_start_reauth(self._hass)
             except GatewayError as err:
-                attempt.outcome = UNKNOWN if _is_unknown(err) else err.reason
+                attempt.outcome = UNKNOWN if err.maybe_taken else err.reason
                 attempt.retryable = err.retryable
                 attempt.remaining = parts[index:]
             else:
