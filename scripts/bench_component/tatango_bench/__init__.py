@@ -260,64 +260,46 @@ def _ignore(event: Event) -> None:
 
 
 def _ladder_handler(step: str, counts: dict[str, int]) -> Any:
-    """Return a webhook handler that does the steps of the ladder up to step."""
+    """Return a webhook handler that does the steps of the ladder up to step.
+
+    The floor does Home Assistant's part only: the event with the five fields
+    of tatango_sms_received and the event entity's state with its four
+    attributes, from data made once (nothing parsed or looked up).
+    """
     from custom_components.tatango_sms import const as tatango  # noqa: PLC0415
     from custom_components.tatango_sms.mo import parse_mo  # noqa: PLC0415
     from homeassistant.helpers.dispatcher import async_dispatcher_send  # noqa: PLC0415
 
     counts[step] = 0
-    if step == FLOOR:
-        return _floor_handler(counts)
-    depth = LADDER.index(step)
+    floor = step == FLOOR
+    depth = len(LADDER) - 1 if floor else LADDER.index(step)
 
     async def handle(
         hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
-        message = parse_mo(await request.read())
+        body = await request.read()
         counts[step] += 1
-        if depth >= 1:
-            data = {
-                "sender": message.sender,
-                "content": message.content,
-            }
-            hass.bus.async_fire(LADDER_EVENT, data)
-            if depth >= 2:
-                entry = hass.config_entries.async_entries(tatango.DOMAIN)[0]
-                async_dispatcher_send(
-                    hass, tatango.signal_received(entry.entry_id), data
+        if depth < 2:
+            message = parse_mo(body)
+            if depth == 1:
+                hass.bus.async_fire(
+                    LADDER_EVENT, {"sender": message.sender, "content": message.content}
                 )
-        return web.Response(status=HTTPStatus.OK)
-
-    return handle
-
-
-def _floor_handler(counts: dict[str, int]) -> Any:
-    """Return a webhook handler that does only Home Assistant's part of an MO.
-
-    It reads the body, fires an event with the five fields of
-    tatango_sms_received and writes the event entity's state with its four
-    attributes, from data made once: nothing is parsed or looked up.
-    """
-    from custom_components.tatango_sms import const as tatango  # noqa: PLC0415
-    from homeassistant.helpers.dispatcher import async_dispatcher_send  # noqa: PLC0415
-
-    counts[FLOOR] = 0
-
-    async def handle(
-        hass: HomeAssistant, webhook_id: str, request: web.Request
-    ) -> web.Response:
-        await request.read()
-        counts[FLOOR] += 1
-        entry = hass.config_entries.async_entries(tatango.DOMAIN)[0]
-        data = {
-            tatango.ATTR_SENDER: "+12065550100",
-            tatango.ATTR_RECIPIENT: "Alex",
-            tatango.ATTR_CONTENT: "Lights on please",
-            tatango.ATTR_KEYWORD: "LIGHTS",
-            tatango.ATTR_CONFIG_ENTRY_ID: entry.entry_id,
-        }
+            return web.Response(status=HTTPStatus.OK)
+        entry_id = hass.config_entries.async_entries(tatango.DOMAIN)[0].entry_id
+        if floor:
+            data = {
+                tatango.ATTR_SENDER: "+12065550100",
+                tatango.ATTR_RECIPIENT: "Alex",
+                tatango.ATTR_CONTENT: "Lights on please",
+                tatango.ATTR_KEYWORD: "LIGHTS",
+                tatango.ATTR_CONFIG_ENTRY_ID: entry_id,
+            }
+        else:
+            message = parse_mo(body)
+            data = {"sender": message.sender, "content": message.content}
         hass.bus.async_fire(LADDER_EVENT, data)
-        async_dispatcher_send(hass, tatango.signal_received(entry.entry_id), data)
+        async_dispatcher_send(hass, tatango.signal_received(entry_id), data)
         return web.Response(status=HTTPStatus.OK)
 
     return handle
