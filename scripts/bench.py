@@ -310,21 +310,13 @@ class Bench(demo.Demo):
 
     async def start(self) -> None:
         """Start the simulator and Home Assistant; onboard; wait until running."""
-        for port in (SIMULATOR_PORT, HA_PORT):
-            if not ha_env.port_free(port):
-                raise BenchError(f"127.0.0.1:{port} is in use")
-        self.simulator = ha_env.start_simulator(
-            SIMULATOR_PORT, KEY, PASSWORD, output=self.workdir / "simulator.log"
-        )
+        await self.start_simulator()
         self.write_config("\ntatango_bench:\n")
         (self.config / "custom_components" / COMPONENT.name).symlink_to(
             os.path.relpath(COMPONENT, self.config / "custom_components"),
             target_is_directory=True,
         )
-        self.hass = start_home_assistant(self.config, self.workdir / "hass.out")
-        await self.wait_for(
-            "the simulator", lambda: self._answers(f"{SIMULATOR_URL}/control/state")
-        )
+        self.hass = start_home_assistant_here(self.config, self.workdir / "hass.out")
         await self.wait_for(
             "Home Assistant", lambda: self._answers(f"{HA_URL}/manifest.json"), 120
         )
@@ -808,7 +800,9 @@ def _home_assistant_child() -> None:
         os.sched_setaffinity(0, HA_CPUS)  # every thread it starts inherits it
 
 
-def start_home_assistant(config_dir: Path, output: Path) -> subprocess.Popen[bytes]:
+def start_home_assistant_here(
+    config_dir: Path, output: Path
+) -> subprocess.Popen[bytes]:
     """Start Home Assistant on config_dir, from config_dir.
 
     Not ha_env.start_home_assistant, which starts it from the repository's

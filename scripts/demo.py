@@ -167,6 +167,28 @@ class Demo:
                 expect(answer["success"], f"{message['type']} failed: {answer}")
                 return answer["result"]
 
+    async def start_simulator(self) -> None:
+        """Check both ports are free, start the gateway simulator and wait until it answers."""
+        for port in (SIMULATOR_PORT, HA_PORT):
+            expect(ha_env.port_free(port), f"127.0.0.1:{port} is in use")
+        self.simulator = ha_env.start_simulator(
+            SIMULATOR_PORT, KEY, PASSWORD, output=self.workdir / "simulator.log"
+        )
+        await self.wait_for(
+            "the simulator", lambda: self._answers(f"{SIMULATOR_URL}/control/state")
+        )
+
+    async def start_home_assistant(self) -> None:
+        """Start Home Assistant on a throwaway configuration and wait until it answers."""
+        self.write_config()
+        self.hass = ha_env.start_home_assistant(
+            self.config, output=self.workdir / "hass.out"
+        )
+        self.started = time.monotonic()
+        await self.wait_for(
+            "Home Assistant", lambda: self._answers(f"{HA_URL}/manifest.json"), 120
+        )
+
     def write_config(self, extra: str = "") -> None:
         """Write the throwaway configuration: config/configuration.yaml on HA_PORT, plus extra."""
         yaml = (ha_env.ROOT / "config" / "configuration.yaml").read_text(
@@ -236,14 +258,7 @@ class Demo:
         async with self.step(
             f"start the gateway simulator on 127.0.0.1:{SIMULATOR_PORT}"
         ) as step:
-            for port in (SIMULATOR_PORT, HA_PORT):
-                expect(ha_env.port_free(port), f"127.0.0.1:{port} is in use")
-            self.simulator = ha_env.start_simulator(
-                SIMULATOR_PORT, KEY, PASSWORD, output=self.workdir / "simulator.log"
-            )
-            await self.wait_for(
-                "the simulator", lambda: self._answers(f"{SIMULATOR_URL}/control/state")
-            )
+            await self.start_simulator()
             step.detail(
                 f"key {KEY!r}, password {PASSWORD!r}, messages URL {SIMULATOR_URL}/messages"
             )
@@ -251,14 +266,7 @@ class Demo:
         async with self.step(
             f"start Home Assistant on 127.0.0.1:{HA_PORT} (throwaway configuration)"
         ) as step:
-            self.write_config()
-            self.hass = ha_env.start_home_assistant(
-                self.config, output=self.workdir / "hass.out"
-            )
-            self.started = time.monotonic()
-            await self.wait_for(
-                "Home Assistant", lambda: self._answers(f"{HA_URL}/manifest.json"), 120
-            )
+            await self.start_home_assistant()
             onboarding = await self.ha("GET", "/api/onboarding")
             step.detail(
                 f"answers after {time.monotonic() - self.started:.1f} s; configuration in "

@@ -194,30 +194,12 @@ class Journeys(Demo):
         async with self.step(
             f"start the gateway simulator on 127.0.0.1:{demo.SIMULATOR_PORT}"
         ):
-            for port in (demo.SIMULATOR_PORT, demo.HA_PORT):
-                expect(ha_env.port_free(port), f"127.0.0.1:{port} is in use")
-            self.simulator = ha_env.start_simulator(
-                demo.SIMULATOR_PORT,
-                demo.KEY,
-                demo.PASSWORD,
-                output=self.workdir / "simulator.log",
-            )
-            await self.wait_for(
-                "the simulator",
-                lambda: self._answers(f"{SIMULATOR_URL}/control/state"),
-            )
+            await self.start_simulator()
 
         async with self.step(
             f"start Home Assistant on 127.0.0.1:{demo.HA_PORT} (throwaway configuration)"
         ) as step:
-            self.write_config()
-            self.hass = ha_env.start_home_assistant(
-                self.config, output=self.workdir / "hass.out"
-            )
-            self.started = time.monotonic()
-            await self.wait_for(
-                "Home Assistant", lambda: self._answers(f"{HA_URL}/manifest.json"), 120
-            )
+            await self.start_home_assistant()
             step.detail(f"answers after {time.monotonic() - self.started:.1f} s")
 
         async with self.step(
