@@ -25,8 +25,8 @@ from .const import (
     LOGGER,
     signal_received,
 )
-from .data import TatangoConfigEntry
-from .mo import MAX_BODY_BYTES, MOError, keyword, parse_mo
+from .data import TatangoConfigEntry, WebhookStats
+from .mo import MAX_BODY_BYTES, MOError, MOReason, keyword, parse_mo
 
 
 class CloudhookUnavailable(Exception):
@@ -150,14 +150,23 @@ def _decode(request: web.Request, raw: bytes) -> str | bytes | None:
         return None if relayed else raw
 
 
+def _too_large(stats: WebhookStats) -> web.Response:
+    stats.too_large += 1
+    return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+
+
+def _rejected(stats: WebhookStats) -> web.Response:
+    stats.rejected += 1
+    return web.Response(status=HTTPStatus.BAD_REQUEST)
+
+
 async def async_handle_incoming_sms(
     hass: HomeAssistant, entry: TatangoConfigEntry, request: web.Request
 ) -> web.Response:
     """Fire an event for one incoming SMS, or refuse the post."""
     stats = entry.runtime_data.webhook_stats
     if _declared_length(request) > MAX_BODY_BYTES:
-        stats.too_large += 1
-        return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        return _too_large(stats)
     try:
         raw = await _async_read_body(request)
     except (
@@ -169,23 +178,18 @@ async def async_handle_incoming_sms(
         # The sender went away in the middle of the body, or sent a broken
         # chunked or compressed one.
         LOGGER.debug("Could not read an incoming SMS: %s", type(err).__name__)
-        stats.rejected += 1
-        return web.Response(status=HTTPStatus.BAD_REQUEST)
+        return _rejected(stats)
     if raw is None:
-        stats.too_large += 1
-        return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        return _too_large(stats)
     if (body := _decode(request, raw)) is None:
-        stats.rejected += 1
-        return web.Response(status=HTTPStatus.BAD_REQUEST)
+        return _rejected(stats)
     try:
         message = parse_mo(body)
     except MOError as err:
-        if err.reason == "body_too_large":
-            stats.too_large += 1
-            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-        stats.rejected += 1
+        if err.reason == MOReason.BODY_TOO_LARGE:
+            return _too_large(stats)
         LOGGER.debug("Rejected an incoming SMS: %s", err.reason)
-        return web.Response(status=HTTPStatus.BAD_REQUEST)
+        return _rejected(stats)
 
     recipient = entry.runtime_data.sender.name_for(message.sender)
     if recipient is None and not entry.options.get(
