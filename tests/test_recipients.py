@@ -352,7 +352,10 @@ async def test_options_flow(
 
     # The form shows the saved choices next time.
     result = await hass.config_entries.options.async_init(setup_entry.entry_id)
-    assert result["data_schema"]({}) == {
+    assert {
+        str(marker): marker.description["suggested_value"]
+        for marker in result["data_schema"].schema
+    } == {
         CONF_LONG_MESSAGES: "truncate",
         CONF_MAX_QUEUE_AGE: 12,
         CONF_ACCEPT_UNKNOWN_SENDERS: False,

@@ -12,6 +12,7 @@ from hashlib import md5
 from http import HTTPStatus
 
 import aiohttp
+from yarl import URL
 
 DEFAULT_URL = "http://gateway.tatango.com/messages"
 DEFAULT_TIMEOUT = 15.0
@@ -21,6 +22,15 @@ CONNECT_TIMEOUT = 5.0
 def message_hash(password: str, message: str) -> str:
     """Return the gateway's hash: lower-case hex MD5 of password + message (UTF-8)."""
     return md5((password + message).encode(), usedforsecurity=False).hexdigest()
+
+
+def is_gateway_url(url: str) -> bool:
+    """Return whether a URL is one the gateway client can post to."""
+    try:
+        parsed = URL(url)
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
 
 
 class Delivery(StrEnum):

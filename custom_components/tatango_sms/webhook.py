@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
+from typing import Any
 
 from aiohttp import ClientError, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -19,6 +21,7 @@ from .const import (
     ATTR_RECIPIENT,
     ATTR_SENDER,
     CONF_ACCEPT_UNKNOWN_SENDERS,
+    CONF_CLOUDHOOK,
     DEFAULT_ACCEPT_UNKNOWN_SENDERS,
     DOMAIN,
     EVENT_RECEIVED,
@@ -113,6 +116,50 @@ async def async_delete_cloudhook(hass: HomeAssistant, webhook_id: str) -> None:
     except ValueError:
         # Already deleted, for example in Home Assistant Cloud's settings.
         LOGGER.debug("The cloudhook was already deleted")
+
+
+class FlowWebhook:
+    """The webhook a config flow sets up, and the cloudhook it made until an entry owns it."""
+
+    def __init__(self) -> None:
+        """Initialize with no webhook yet."""
+        self._webhook_id: str | None = None
+        self.cloudhook = False
+        self._cloudhook_made = False
+
+    @property
+    def webhook_id(self) -> str:
+        """Return the flow's new webhook id: one per flow, so trying again reuses its cloudhook."""
+        if self._webhook_id is None:
+            self._webhook_id = webhook.async_generate_id()
+        return self._webhook_id
+
+    async def async_new_url(self, hass: HomeAssistant) -> str:
+        """Return the URL of the flow's new webhook, a cloudhook with an active subscription.
+
+        Raises what async_webhook_url raises.
+        """
+        self.cloudhook = async_cloud_active(hass)
+        url = await async_webhook_url(hass, self.webhook_id, self.cloudhook)
+        self._cloudhook_made |= self.cloudhook
+        return url
+
+    async def async_hand_over(
+        self, hass: HomeAssistant, replaced: Mapping[str, Any] | None = None
+    ) -> None:
+        """Leave the new webhook to the entry that uses it now; delete the cloudhook it replaced."""
+        self._cloudhook_made = False
+        if replaced is not None and replaced[CONF_CLOUDHOOK]:
+            await async_delete_cloudhook(hass, replaced[CONF_WEBHOOK_ID])
+
+    @callback
+    def async_discard(self, hass: HomeAssistant) -> None:
+        """Delete the cloudhook the flow made, which no entry uses."""
+        if self._cloudhook_made and self._webhook_id is not None:
+            self._cloudhook_made = False
+            hass.async_create_task(
+                async_delete_cloudhook(hass, self._webhook_id), eager_start=True
+            )
 
 
 def _declared_length(request: web.Request) -> int:

@@ -1,0 +1,74 @@
+"""Options of a Tatango SMS account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+
+from .const import (
+    CONF_ACCEPT_UNKNOWN_SENDERS,
+    CONF_LONG_MESSAGES,
+    CONF_MAX_QUEUE_AGE,
+    DEFAULT_ACCEPT_UNKNOWN_SENDERS,
+    DEFAULT_LONG_MESSAGES,
+    DEFAULT_MAX_QUEUE_AGE,
+    LONG_MESSAGES_SEND,
+    LONG_MESSAGES_SPLIT,
+    LONG_MESSAGES_TRUNCATE,
+)
+
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_LONG_MESSAGES, default=DEFAULT_LONG_MESSAGES): SelectSelector(
+            SelectSelectorConfig(
+                options=[
+                    LONG_MESSAGES_SPLIT,
+                    LONG_MESSAGES_TRUNCATE,
+                    LONG_MESSAGES_SEND,
+                ],
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_LONG_MESSAGES,
+            )
+        ),
+        vol.Required(CONF_MAX_QUEUE_AGE, default=DEFAULT_MAX_QUEUE_AGE): NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=168,
+                step=1,
+                unit_of_measurement="h",
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Required(
+            CONF_ACCEPT_UNKNOWN_SENDERS, default=DEFAULT_ACCEPT_UNKNOWN_SENDERS
+        ): bool,
+    }
+)
+
+
+class TatangoOptionsFlow(OptionsFlow):
+    """Long-message policy and who may send SMS to Home Assistant."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and save the options."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                OPTIONS_SCHEMA, self.config_entry.options
+            ),
+        )
