@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
+from unittest.mock import AsyncMock, patch
 
 import aiohttp
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Importing the integration at module level makes the test package put this
-# repository's custom_components first (see home-assistant-notes.md).
+# repository's custom_components first, not the test package's own.
 from custom_components.tatango_sms.const import DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -35,6 +36,15 @@ __all__ = ["DOMAIN"]
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom integrations from this repository in every test."""
+
+
+@pytest.fixture
+def mock_setup_entry() -> Iterator[AsyncMock]:
+    """Let a flow test create an entry without setting it up."""
+    with patch(
+        "custom_components.tatango_sms.async_setup_entry", return_value=True
+    ) as mock:
+        yield mock
 
 
 @asynccontextmanager

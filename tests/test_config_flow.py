@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import AsyncMock, patch
 
 import aiohttp
 from hass_nabucasa import CloudError  # type: ignore[attr-defined]
@@ -156,7 +156,7 @@ async def test_user_without_test_number_sends_nothing(
 
 
 async def test_user_basic_mode_uses_the_public_gateway(
-    hass: HomeAssistant, ha_url: str
+    hass: HomeAssistant, ha_url: str, mock_setup_entry: AsyncMock
 ) -> None:
     """Outside advanced mode the entry talks to the gateway's documented URL."""
     result = await start_user_flow(hass, advanced=False)
@@ -169,6 +169,7 @@ async def test_user_basic_mode_uses_the_public_gateway(
     assert (
         result["data"][CONF_URL] == DEFAULT_URL == "http://gateway.tatango.com/messages"
     )
+    assert len(mock_setup_entry.mock_calls) == 1
 
 
 @pytest.mark.parametrize(
@@ -368,7 +369,10 @@ async def test_user_same_key_aborts(
 
 
 async def test_user_more_keys_get_numbered_titles(
-    hass: HomeAssistant, simulator: GatewaySimulator, ha_url: str
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    ha_url: str,
+    mock_setup_entry: AsyncMock,
 ) -> None:
     """A second and third gateway account are titled "Tatango SMS 2" and "Tatango SMS 3"."""
     make_entry(simulator.messages_url, key=OTHER_KEY).add_to_hass(hass)
@@ -393,6 +397,7 @@ async def test_user_more_keys_get_numbered_titles(
         for entry in hass.config_entries.async_entries(DOMAIN)
     }
     assert len(webhook_ids) == 3
+    assert len(mock_setup_entry.mock_calls) == 3  # the first one too
 
 
 @pytest.mark.usefixtures("no_network_address")
