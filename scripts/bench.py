@@ -185,8 +185,11 @@ def _best_per_call(function: Callable[[], object], repeat: int = 5) -> float:
 
 def micro_benchmarks() -> dict[str, Any]:
     """Time the MO parser and the form/hash building per message."""
-    from custom_components.tatango_sms.gateway import TatangoGateway, message_hash  # noqa: PLC0415
-    from custom_components.tatango_sms.mo import parse_mo  # noqa: PLC0415
+    from custom_components.tatango_sms.tatango.gateway import (  # noqa: PLC0415
+        TatangoGateway,
+        message_hash,
+    )
+    from custom_components.tatango_sms.tatango.mo import parse_mo  # noqa: PLC0415
     from tatango_simulator.mo import mo_xml  # noqa: PLC0415
 
     documents = {

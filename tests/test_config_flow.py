@@ -27,7 +27,7 @@ from custom_components.tatango_sms.const import (
     EVENT_RECEIVED,
     TEST_MESSAGE,
 )
-from custom_components.tatango_sms.gateway import DEFAULT_URL, message_hash
+from custom_components.tatango_sms.tatango.gateway import DEFAULT_URL, message_hash
 from homeassistant import data_entry_flow
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID

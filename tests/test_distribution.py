@@ -6,14 +6,17 @@ from datetime import date
 import json
 from pathlib import Path
 import re
+import subprocess
+import sys
 import tomllib
 from typing import Any, Final
 
 from awesomeversion import AwesomeVersion
 import pytest
 
-from custom_components.tatango_sms import gateway, sender
+from custom_components.tatango_sms import sender
 from custom_components.tatango_sms.const import DOMAIN
+from custom_components.tatango_sms.tatango import gateway
 from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.util.yaml import load_yaml_dict
 
@@ -214,3 +217,23 @@ def test_every_failure_reason_is_translated() -> None:
 
 def _subclasses(cls: type) -> list[type]:
     return [cls, *(sub for child in cls.__subclasses__() for sub in _subclasses(child))]
+
+
+def test_protocol_package_imports_no_home_assistant() -> None:
+    """The protocol package loads in a fresh interpreter without any homeassistant module."""
+    code = (
+        "import sys\n"
+        "import tatango, tatango.gateway, tatango.mo, tatango.phone\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'homeassistant'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=COMPONENT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"
+    assert "homeassistant" not in "".join(
+        path.read_text() for path in (COMPONENT / "tatango").glob("*.py")
+    )

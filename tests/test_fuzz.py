@@ -26,7 +26,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.tatango_sms.const import EVENT_RECEIVED
-from custom_components.tatango_sms.mo import (
+from custom_components.tatango_sms.tatango.mo import (
     MAX_BODY_BYTES,
     IncomingMessage,
     MOError,

@@ -7,7 +7,7 @@ import socket
 import aiohttp
 import pytest
 
-from custom_components.tatango_sms.gateway import (
+from custom_components.tatango_sms.tatango.gateway import (
     AuthenticationError,
     Delivery,
     GatewayConnectionError,

@@ -23,7 +23,7 @@ from custom_components.tatango_sms.const import (
     EVENT_RECEIVED,
     TEST_MESSAGE,
 )
-from custom_components.tatango_sms.gateway import message_hash
+from custom_components.tatango_sms.tatango.gateway import message_hash
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import (
     CONF_PASSWORD,

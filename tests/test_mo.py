@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from custom_components.tatango_sms.mo import (
+from custom_components.tatango_sms.tatango.mo import (
     MAX_BODY_BYTES,
     IncomingMessage,
     MOError,

@@ -32,8 +32,8 @@ from custom_components.tatango_sms.const import (
     SERVICE_SEND_MESSAGE,
 )
 from custom_components.tatango_sms.diagnostics import async_get_config_entry_diagnostics
-from custom_components.tatango_sms.gateway import TatangoGateway
 from custom_components.tatango_sms.outbox import retry_delay
+from custom_components.tatango_sms.tatango.gateway import TatangoGateway
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_URL
 from homeassistant.core import Event, HomeAssistant, callback

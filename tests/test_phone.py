@@ -7,7 +7,7 @@ from itertools import pairwise
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.tatango_sms.phone import (
+from custom_components.tatango_sms.tatango.phone import (
     InvalidPhoneNumber,
     PhoneNumberReason,
     SmsEncoding,

@@ -16,7 +16,7 @@ from custom_components.tatango_sms.const import (
     MAX_CONCURRENT_SENDS,
     SERVICE_SEND_MESSAGE,
 )
-from custom_components.tatango_sms.gateway import TatangoGateway
+from custom_components.tatango_sms.tatango.gateway import TatangoGateway
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import CONF_PASSWORD
 from homeassistant.core import HomeAssistant, ServiceResponse

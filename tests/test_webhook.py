@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.tatango_sms.const import EVENT_RECEIVED
-from custom_components.tatango_sms.mo import MAX_BODY_BYTES
+from custom_components.tatango_sms.tatango.mo import MAX_BODY_BYTES
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from tatango_simulator import GatewaySimulator, mo_xml

@@ -26,10 +26,10 @@ from .const import (
     DOMAIN,
 )
 from .data import TatangoConfigEntry, TatangoData
-from .gateway import TatangoGateway
 from .outbox import Outbox
 from .sender import SmsSender
 from .services import async_setup_services
+from .tatango.gateway import TatangoGateway
 from .webhook import async_delete_cloudhook, async_register_webhook
 
 PLATFORMS: list[Platform] = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]

@@ -38,7 +38,9 @@ from .const import (
     SUBENTRY_TYPE_RECIPIENT,
     TEST_MESSAGE,
 )
-from .gateway import (
+from .options_flow import TatangoOptionsFlow
+from .recipient_flow import PHONE_SELECTOR, RecipientSubentryFlow
+from .tatango.gateway import (
     DEFAULT_URL,
     AuthenticationError,
     GatewayError,
@@ -48,9 +50,7 @@ from .gateway import (
     TatangoGateway,
     is_gateway_url,
 )
-from .options_flow import TatangoOptionsFlow
-from .phone import InvalidPhoneNumber, normalize_phone_number
-from .recipient_flow import PHONE_SELECTOR, RecipientSubentryFlow
+from .tatango.phone import InvalidPhoneNumber, normalize_phone_number
 from .webhook import CloudhookUnavailable, FlowWebhook, async_webhook_url
 
 PASSWORD_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))

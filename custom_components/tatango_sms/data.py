@@ -9,7 +9,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
 from .blocked import BlockedNumbers
 from .const import SUBENTRY_TYPE_RECIPIENT
-from .gateway import TatangoGateway
+from .tatango.gateway import TatangoGateway
 
 if TYPE_CHECKING:
     from .notify import TatangoLegacyNotifyService

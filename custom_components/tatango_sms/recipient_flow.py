@@ -19,7 +19,7 @@ from homeassistant.helpers.selector import (
 )
 
 from .const import CONF_PHONE_NUMBER
-from .phone import InvalidPhoneNumber, normalize_phone_number
+from .tatango.phone import InvalidPhoneNumber, normalize_phone_number
 
 PHONE_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
 RECIPIENT_SCHEMA = vol.Schema(

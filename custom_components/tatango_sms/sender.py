@@ -34,7 +34,8 @@ from .const import (
     signal_status,
 )
 from .data import recipient_subentries
-from .gateway import (
+from .outbox import MAX_RETRY_SECONDS, Outbox, QueuedMessage, retry_delay
+from .tatango.gateway import (
     AuthenticationError,
     Delivery,
     GatewayError,
@@ -42,8 +43,7 @@ from .gateway import (
     NumberBlockedError,
     TatangoGateway,
 )
-from .outbox import MAX_RETRY_SECONDS, Outbox, QueuedMessage, retry_delay
-from .phone import (
+from .tatango.phone import (
     InvalidPhoneNumber,
     normalize_phone_number,
     sms_info,

@@ -29,7 +29,7 @@ from .const import (
     signal_received,
 )
 from .data import TatangoConfigEntry, WebhookStats
-from .mo import MAX_BODY_BYTES, MOError, MOReason, keyword, parse_mo
+from .tatango.mo import MAX_BODY_BYTES, MOError, MOReason, keyword, parse_mo
 
 
 class CloudhookUnavailable(Exception):

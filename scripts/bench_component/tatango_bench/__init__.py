@@ -203,7 +203,7 @@ class BreakdownView(HomeAssistantView):
         """Return µs per call of each step."""
         # The integration as Home Assistant loaded it.
         from custom_components.tatango_sms.const import signal_received  # noqa: PLC0415
-        from custom_components.tatango_sms.mo import keyword, parse_mo  # noqa: PLC0415
+        from custom_components.tatango_sms.tatango.mo import keyword, parse_mo  # noqa: PLC0415
         from custom_components.tatango_sms.webhook import async_handle_incoming_sms  # noqa: PLC0415
         from homeassistant.helpers.dispatcher import async_dispatcher_send  # noqa: PLC0415
         from homeassistant.util.aiohttp import MockRequest  # noqa: PLC0415
@@ -267,7 +267,7 @@ def _ladder_handler(step: str, counts: dict[str, int]) -> Any:
     attributes, from data made once (nothing parsed or looked up).
     """
     from custom_components.tatango_sms import const as tatango  # noqa: PLC0415
-    from custom_components.tatango_sms.mo import parse_mo  # noqa: PLC0415
+    from custom_components.tatango_sms.tatango.mo import parse_mo  # noqa: PLC0415
     from homeassistant.helpers.dispatcher import async_dispatcher_send  # noqa: PLC0415
 
     counts[step] = 0
