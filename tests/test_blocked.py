@@ -22,7 +22,7 @@ from .conftest import ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER
 from .helpers import send_sms
 
 ALICE_SENSOR = "sensor.alice_opt_in_status"
-BLOCKED_TEXT = "the number blocked messages from this account"
+BLOCKED_TEXT = "The number blocked messages from this account"
 
 
 def store_key(entry: MockConfigEntry) -> str:
@@ -71,8 +71,10 @@ async def test_403_blocks_the_number(
     with pytest.raises(HomeAssistantError) as exc_info:
         await send_sms(hass, "Are you there?", "Alice")
 
-    assert exc_info.value.translation_key == "send_failed"
-    assert f"Alice ({ALICE_NUMBER}): {BLOCKED_TEXT}" in str(exc_info.value)
+    assert exc_info.value.translation_key == "send_failed_blocked"
+    assert f"{BLOCKED_TEXT}. Not sent: Alice ({ALICE_NUMBER}): blocked" in str(
+        exc_info.value
+    )
     assert sensor_state(hass) == "blocked"
     assert hass_storage[store_key(setup_entry)]["data"] == [ALICE_NUMBER]
     issue = blocked_issue(hass, setup_entry, ALICE_NUMBER)
@@ -124,7 +126,9 @@ async def test_others_still_get_the_message(
     with pytest.raises(HomeAssistantError) as exc_info:
         await send_sms(hass, "Family dinner", "Alice", "Bob")
 
-    assert f"Alice ({ALICE_NUMBER}): {BLOCKED_TEXT}" in str(exc_info.value)
+    assert f"{BLOCKED_TEXT}. Not sent: Alice ({ALICE_NUMBER}): blocked" in str(
+        exc_info.value
+    )
     assert "Bob" not in str(exc_info.value)
     assert simulator.delivered(BOB_NUMBER) == ["Family dinner"]
     assert [r.recipient for r in simulator.requests[1:]] == [BOB_NUMBER]
@@ -139,7 +143,10 @@ async def test_unsaved_number_is_blocked_too(
     """A typed number that answers 403 is remembered and reported like a saved one."""
     simulator.block(STRANGER_NUMBER)
 
-    with pytest.raises(HomeAssistantError, match=f"{STRANGER_NUMBER}: {BLOCKED_TEXT}"):
+    with pytest.raises(
+        HomeAssistantError,
+        match=f"{BLOCKED_TEXT}. Not sent: {STRANGER_NUMBER}: blocked",
+    ):
         await send_sms(hass, "Hello", STRANGER_NUMBER)
     with pytest.raises(HomeAssistantError, match=BLOCKED_TEXT):
         await send_sms(hass, "Hello", STRANGER_NUMBER)

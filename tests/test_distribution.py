@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import date
 import json
 from pathlib import Path
 import re
+import string
 import subprocess
 import sys
 import tomllib
@@ -14,9 +16,8 @@ from typing import Any, Final
 from awesomeversion import AwesomeVersion
 import pytest
 
-from custom_components.tatango_sms import sender
 from custom_components.tatango_sms.const import DOMAIN
-from custom_components.tatango_sms.tatango import gateway
+from custom_components.tatango_sms.tatango.outcome import FAILURES_BY_SEVERITY
 from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.util.yaml import load_yaml_dict
 
@@ -196,27 +197,77 @@ def test_services_match_strings_and_icons() -> None:
             assert translated["fields"][field]["description"], (name, field)
 
 
-def test_every_failure_reason_is_translated() -> None:
-    """Each outcome that can fail a send has the reason the send_failed error shows."""
-    exceptions = read_json(COMPONENT / "strings.json")["exceptions"]
-    # Not outcomes: the base class is never raised, a 403 is "blocked" and a
-    # timeout "unknown".
-    not_outcomes = (
-        gateway.GatewayError,
-        gateway.NumberBlockedError,
-        gateway.GatewayTimeoutError,
-    )
-    reasons = {
-        error.reason
-        for error in _subclasses(gateway.GatewayError)
-        if error not in not_outcomes
-    } | {sender.BLOCKED, sender.UNKNOWN}
+def _translation_uses() -> list[tuple[str, str, set[str] | None]]:
+    """Return (call, translation key, placeholder names) of every translated call in the code.
 
-    assert {f"reason_{reason}" for reason in reasons} <= set(exceptions)
+    A key built from an f-string is one per failure outcome (send_failed_...).
+    Placeholder names are None where they are not a dict literal.
+    """
+    uses = []
+    for path in COMPONENT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            kwargs = {kw.arg: kw.value for kw in node.keywords}
+            if (key := kwargs.get("translation_key")) is None:
+                continue
+            call = ast.unparse(node.func)
+            placeholders = kwargs.get("translation_placeholders")
+            names = (
+                {ast.literal_eval(k) for k in placeholders.keys if k is not None}
+                if isinstance(placeholders, ast.Dict)
+                else None
+                if placeholders is not None
+                else set()
+            )
+            if isinstance(key, ast.JoinedStr):
+                prefix = ast.literal_eval(key.values[0])
+                uses += [(call, f"{prefix}{o}", names) for o in FAILURES_BY_SEVERITY]
+            elif isinstance(key, ast.Constant):
+                uses.append((call, key.value, names))
+    return uses
 
 
-def _subclasses(cls: type) -> list[type]:
-    return [cls, *(sub for child in cls.__subclasses__() for sub in _subclasses(child))]
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_translation_the_code_uses_exists_with_its_placeholders() -> None:
+    """Each translation key the code raises or shows exists, with exactly the placeholders passed."""
+    strings = read_json(COMPONENT / "strings.json")
+    uses = _translation_uses()
+    checked = 0
+    for call, key, names in uses:
+        if call.endswith(("Error", "Exception")):
+            texts = [strings["exceptions"][key]["message"]]
+        elif call.endswith("async_create_issue"):
+            issue = strings["issues"][key]
+            texts = [issue["title"], *_all_strings(issue.get("fix_flow", {}))]
+            texts.append(issue.get("description", ""))
+        elif call == "SelectSelectorConfig":
+            assert strings["selector"][key]["options"], key
+            continue
+        else:
+            continue
+        if names is not None:
+            assert set().union(*map(_fields, texts)) == names, (call, key)
+        checked += 1
+    # send_failed_<outcome> for every failure, and the fixed keys beside it.
+    assert checked >= len(FAILURES_BY_SEVERITY) + 8
+
+
+def test_no_translation_is_unused() -> None:
+    """Every exception translation is one the code can raise."""
+    used = {key for _, key, _ in _translation_uses()}
+    assert set(read_json(COMPONENT / "strings.json")["exceptions"]) <= used
+
+
+def _all_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for child in value.values() for text in _all_strings(child)]
+    return []
 
 
 def test_protocol_package_imports_no_home_assistant() -> None:

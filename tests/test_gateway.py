@@ -9,7 +9,6 @@ import pytest
 
 from custom_components.tatango_sms.tatango.gateway import (
     AuthenticationError,
-    Delivery,
     GatewayConnectionError,
     GatewayError,
     GatewayServerError,
@@ -25,6 +24,7 @@ from custom_components.tatango_sms.tatango.gateway import (
     UnexpectedStatusError,
     message_hash,
 )
+from custom_components.tatango_sms.tatango.outcome import Outcome
 from tatango_simulator import GatewaySimulator, NumberStatus
 
 from .const import TEST_KEY, TEST_PASSWORD
@@ -100,7 +100,7 @@ async def test_simulator_accepts_the_hash_on_the_wire(
 
     result = await gateway.send(NUMBER, message)
 
-    assert result == SendResult(Delivery.SENT, 200)
+    assert result == SendResult(Outcome.SENT, 200)
     (request,) = simulator.requests
     assert request.fields == (
         ("key", TEST_KEY),
@@ -119,7 +119,7 @@ async def test_sent_to_opted_in_number(
 
     result = await gateway.send(NUMBER, "Front door opened")
 
-    assert result.delivery is Delivery.SENT
+    assert result.outcome is Outcome.SENT
     assert result.status == 200
     assert simulator.delivered(NUMBER) == ["Front door opened"]
 
@@ -130,14 +130,14 @@ async def test_invited_then_delivered_on_opt_in(
     """202: a new number is invited; the message arrives once the phone opts in."""
     result = await gateway.send(NUMBER, "Welcome home")
 
-    assert result == SendResult(Delivery.INVITED, 202)
+    assert result == SendResult(Outcome.INVITED, 202)
     assert simulator.status_of(NUMBER) is NumberStatus.INVITED
     assert simulator.delivered(NUMBER) == []
 
     simulator.opt_in(NUMBER)
 
     assert simulator.delivered(NUMBER) == ["Welcome home"]
-    assert (await gateway.send(NUMBER, "Second")).delivery is Delivery.SENT
+    assert (await gateway.send(NUMBER, "Second")).outcome is Outcome.SENT
 
 
 async def test_invitation_pending(
@@ -219,7 +219,7 @@ async def test_blocked(simulator: GatewaySimulator, gateway: TatangoGateway) -> 
 
     assert err.value.status == 403
     assert err.value.retryable is False
-    assert err.value.reason == "number_blocked"
+    assert err.value.reason == "blocked"
     assert simulator.delivered(NUMBER) == []
 
 
@@ -240,7 +240,7 @@ async def test_server_error(
     assert err.value.reason == "server_error"
     assert simulator.delivered(NUMBER) == []
     # The fault was for one request: the retry goes through.
-    assert (await gateway.send(NUMBER, "hello")).delivery is Delivery.SENT
+    assert (await gateway.send(NUMBER, "hello")).outcome is Outcome.SENT
 
 
 async def test_queue_down(simulator: GatewaySimulator, gateway: TatangoGateway) -> None:
@@ -257,7 +257,7 @@ async def test_queue_down(simulator: GatewaySimulator, gateway: TatangoGateway) 
     assert err.value.reason == "queue_down"
 
     simulator.set_queue_down(False)
-    assert (await gateway.send(NUMBER, "hello")).delivery is Delivery.SENT
+    assert (await gateway.send(NUMBER, "hello")).outcome is Outcome.SENT
     assert simulator.delivered(NUMBER) == ["hello"]
 
 
@@ -339,7 +339,7 @@ async def test_connection_dropped_after_request(
     assert request.dropped
     assert request.message == "hello"
     # Only the next connection was dropped.
-    assert (await gateway.send(NUMBER, "again")).delivery is Delivery.SENT
+    assert (await gateway.send(NUMBER, "again")).outcome is Outcome.SENT
 
 
 async def test_timeout(
@@ -354,7 +354,7 @@ async def test_timeout(
         await gateway.send(NUMBER, "hello")
 
     assert err.value.retryable is False
-    assert err.value.reason == "timeout"
+    assert err.value.outcome == "unknown"
     assert [request.message for request in simulator.requests] == ["hello"]
 
 

@@ -105,9 +105,9 @@ async def test_notify_entity_failure_raises(
     with pytest.raises(HomeAssistantError) as exc_info:
         await notify_entity(hass, "notify.bob", "Hello")
 
-    assert exc_info.value.translation_key == "send_failed"
-    assert f"Bob ({BOB_NUMBER}): the gateway rejected the phone number" in str(
-        exc_info.value
+    assert exc_info.value.translation_key == "send_failed_invalid_phone_number"
+    assert str(exc_info.value) == (
+        f"The gateway rejected the phone number. Not sent: Bob ({BOB_NUMBER}): invalid_phone_number"
     )
     assert queued_messages(hass) == 0
 
@@ -233,7 +233,7 @@ async def test_legacy_service_failure_raises(
 
     with pytest.raises(
         HomeAssistantError,
-        match=r"Alice \(2065550101\): the number blocked messages from this account",
+        match=r"The number blocked messages from this account\. Not sent: Alice \(2065550101\): blocked",
     ):
         await legacy_notify(hass, "Hi")
 

@@ -293,22 +293,23 @@ async def test_two_accounts_need_config_entry_id(
 # Failures: every recipient is tried, then one error names each failure; a
 # failure a later try can overcome queues the message instead.
 
-UNKNOWN_REASON = "the gateway may or may not have taken the message"
+UNKNOWN_REASON = "The gateway may or may not have taken the message"
 
 
 @pytest.mark.parametrize(
-    ("status", "reason"),
+    ("status", "outcome", "reason"),
     [
-        (400, "the gateway rejected the phone number"),
-        (403, "the number blocked messages from this account"),
-        (418, "the gateway gave an unexpected answer"),
+        (400, "invalid_phone_number", "The gateway rejected the phone number"),
+        (403, "blocked", "The number blocked messages from this account"),
+        (418, "unexpected_status", "The gateway gave an unexpected answer"),
     ],
 )
+@pytest.mark.usefixtures("setup_entry")
 async def test_gateway_error_status_is_named(
     hass: HomeAssistant,
-    setup_entry: MockConfigEntry,
     simulator: GatewaySimulator,
     status: int,
+    outcome: str,
     reason: str,
 ) -> None:
     """A gateway answer that a later try cannot change fails the call with an error naming the recipient and the problem."""
@@ -319,8 +320,10 @@ async def test_gateway_error_status_is_named(
         await send(hass, message="Hi", recipients=["Alice"])
 
     assert not isinstance(exc_info.value, ServiceValidationError)
-    assert exc_info.value.translation_key == "send_failed"
-    assert f"Alice ({ALICE_NUMBER}): {reason}" in str(exc_info.value)
+    assert exc_info.value.translation_key == f"send_failed_{outcome}"
+    assert (
+        str(exc_info.value) == f"{reason}. Not sent: Alice ({ALICE_NUMBER}): {outcome}"
+    )
     assert [r.status for r in simulator.requests] == [status]
     assert simulator.delivered(ALICE_NUMBER) == []
     assert queued_messages(hass) == 0
@@ -456,7 +459,8 @@ async def test_maybe_taken_is_unknown_and_not_resent(
     prepare(simulator)
 
     with pytest.raises(
-        HomeAssistantError, match=rf"Alice \(2065550101\): {UNKNOWN_REASON}"
+        HomeAssistantError,
+        match=rf"{UNKNOWN_REASON}.* Not sent: Alice \(2065550101\): unknown",
     ):
         await send(hass, message="Hi", recipients=["Alice"])
 
@@ -474,7 +478,7 @@ async def test_entry_with_an_invalid_gateway_url(hass: HomeAssistant) -> None:
 
     with pytest.raises(
         HomeAssistantError,
-        match=rf"{STRANGER_NUMBER}: the gateway URL is not a valid web address; correct it with Reconfigure",
+        match=rf"The gateway URL is not a valid web address; correct it with Reconfigure\. Not sent: {STRANGER_NUMBER}: invalid_url",
     ):
         await send(hass, message="Hi", recipients=[STRANGER_NUMBER])
     assert queued_messages(hass) == 0
@@ -500,7 +504,7 @@ async def test_timeout_is_named(
 
     with pytest.raises(
         HomeAssistantError,
-        match=rf"Alice \(2065550101\): {UNKNOWN_REASON} \(its answer did not say\), so it was not resent",
+        match=rf"{UNKNOWN_REASON} \(its answer did not say\), so it was not resent\. Not sent: Alice \(2065550101\): unknown",
     ):
         await send(hass, message="Hi", recipients=["Alice"])
 
@@ -528,7 +532,9 @@ async def test_every_recipient_is_tried_and_each_failure_named(
         )
 
     message = str(exc_info.value)
-    assert f"{STRANGER_NUMBER}: the gateway rejected the phone number" in message
+    assert message == (
+        f"The gateway rejected the phone number. Not sent: {STRANGER_NUMBER}: invalid_phone_number"
+    )
     assert "Alice" not in message
     assert "Bob" not in message  # queued, not failed
     assert sorted(r.recipient for r in simulator.requests) == sorted(
@@ -560,9 +566,10 @@ async def test_wrong_password_starts_reauthentication(
         await send(hass, message="Hi", recipients=["Alice", "Bob"])
     await hass.async_block_till_done()
 
-    reason = "the gateway refused the key or password"
-    assert f"Alice ({ALICE_NUMBER}): {reason}" in str(exc_info.value)
-    assert f"Bob ({BOB_NUMBER}): {reason}" in str(exc_info.value)
+    assert str(exc_info.value) == (
+        "The gateway refused the key or password. Not sent: "
+        f"Alice ({ALICE_NUMBER}): invalid_auth, Bob ({BOB_NUMBER}): invalid_auth"
+    )
     assert [r.status for r in simulator.requests] == [401, 401]
     flows = [
         flow

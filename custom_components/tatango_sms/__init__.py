@@ -29,6 +29,8 @@ from .data import TatangoConfigEntry, TatangoData
 from .outbox import Outbox
 from .sender import SmsSender
 from .services import async_setup_services
+from .status_book import StatusBook
+from .targets import Targets
 from .tatango.gateway import TatangoGateway
 from .webhook import async_delete_cloudhook, async_register_webhook
 
@@ -52,12 +54,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> b
         entry.data[CONF_PASSWORD],
         entry.data[CONF_URL],
     )
-    blocked = BlockedNumbers(hass, entry.entry_id)
-    await blocked.async_load(entry.title)
+    status_book = StatusBook(hass, entry.entry_id, entry.title)
+    await status_book.async_load()
     outbox = Outbox(hass, entry.entry_id)
     await outbox.async_load()
-    sender = SmsSender(hass, entry, gateway, blocked, outbox)
-    entry.runtime_data = TatangoData(gateway, blocked, sender)
+    sender = SmsSender(hass, entry, gateway, status_book, outbox)
+    entry.runtime_data = TatangoData(gateway, Targets(entry), status_book, sender)
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # alert: and YAML notify groups can only call legacy notify services.

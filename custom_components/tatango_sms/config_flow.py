@@ -344,6 +344,6 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
             LOGGER.debug("Test SMS failed: %s", err)
             errors, delivery = TEST_SMS_ERRORS.get(err.reason, CANNOT_CONNECT), None
         else:
-            errors, delivery = {}, result.delivery.value
+            errors, delivery = {}, result.outcome.value
         self._abort_if_removed()
         return errors, delivery

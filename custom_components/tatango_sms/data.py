@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
-from .blocked import BlockedNumbers
 from .const import SUBENTRY_TYPE_RECIPIENT
 from .tatango.gateway import TatangoGateway
 
 if TYPE_CHECKING:
     from .notify import TatangoLegacyNotifyService
     from .sender import SmsSender
+    from .status_book import StatusBook
+    from .targets import Targets
 
 
 @dataclass(slots=True)
@@ -31,7 +32,8 @@ class TatangoData:
     """What a loaded entry shares between its platforms, webhook and actions."""
 
     gateway: TatangoGateway
-    blocked: BlockedNumbers
+    targets: Targets
+    status_book: StatusBook
     sender: SmsSender
     webhook_stats: WebhookStats = field(default_factory=WebhookStats)
     legacy_notify: TatangoLegacyNotifyService | None = None

@@ -25,7 +25,7 @@ async def async_get_config_entry_diagnostics(
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "webhook": asdict(entry.runtime_data.webhook_stats),
-        "blocked_numbers": len(list(entry.runtime_data.blocked)),
+        "blocked_numbers": len(list(entry.runtime_data.status_book.blocked)),
         "outbox": [
             {
                 "recipient": REDACTED,

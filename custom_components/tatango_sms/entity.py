@@ -8,7 +8,7 @@ from homeassistant.helpers.entity import Entity
 
 from .const import CONF_PHONE_NUMBER, DOMAIN
 from .data import TatangoConfigEntry
-from .sender import Recipient
+from .targets import Recipient
 
 
 class TatangoAccountEntity(Entity):

@@ -13,9 +13,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 
 from .const import ATTR_CONFIG_ENTRY_ID
-from .data import TatangoConfigEntry, recipient_subentries
+from .data import TatangoConfigEntry, TatangoData, recipient_subentries
 from .entity import TatangoRecipientEntity
-from .sender import SmsSender, fold_title
+from .sender import fold_title
 
 PARALLEL_UPDATES = 0
 
@@ -62,7 +62,7 @@ async def async_get_service(
     )
     if entry is None or not hasattr(entry, "runtime_data"):
         return None
-    service = TatangoLegacyNotifyService(entry.runtime_data.sender)
+    service = TatangoLegacyNotifyService(entry.runtime_data)
     entry.runtime_data.legacy_notify = service
     return service
 
@@ -70,12 +70,13 @@ async def async_get_service(
 class TatangoLegacyNotifyService(BaseNotificationService):
     """notify.<entry title>, for alert: and YAML notify groups."""
 
-    def __init__(self, sender: SmsSender) -> None:
-        """Initialize with the entry's sender."""
-        self._sender = sender
+    def __init__(self, data: TatangoData) -> None:
+        """Initialize with the entry's targets and sender."""
+        self._targets = data.targets
+        self._sender = data.sender
 
     async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
         """Send to the targets (names or numbers), or to every saved recipient."""
         targets = kwargs.get(ATTR_TARGET)
         message = fold_title(message, kwargs.get(ATTR_TITLE))
-        await self._sender.async_send(message, self._sender.resolve(targets))
+        await self._sender.async_send(message, self._targets.resolve(targets))

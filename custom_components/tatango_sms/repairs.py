@@ -29,7 +29,7 @@ class UnblockNumberFlow(ConfirmRepairFlow):
             )
             if entry is None or entry.state is not ConfigEntryState.LOADED:
                 return self.async_abort(reason="entry_not_loaded")
-            await entry.runtime_data.sender.async_unblock(self._number)
+            await entry.runtime_data.status_book.async_unblock(self._number)
             return self.async_create_entry(data={})
         return self.async_show_form(
             step_id="confirm",

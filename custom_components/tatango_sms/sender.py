@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_RECONFIGURE, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonObjectType
 
-from .blocked import BlockedNumbers
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_LONG_MESSAGES,
     CONF_MAX_QUEUE_AGE,
-    CONF_PHONE_NUMBER,
     DEFAULT_LONG_MESSAGES,
     DEFAULT_MAX_QUEUE_AGE,
     DOMAIN,
@@ -31,100 +26,41 @@ from .const import (
     LONG_MESSAGES_TRUNCATE,
     MAX_CONCURRENT_SENDS,
     signal_outbox,
-    signal_status,
 )
-from .data import recipient_subentries
 from .outbox import MAX_RETRY_SECONDS, Outbox, QueuedMessage, retry_delay
-from .tatango.gateway import (
-    AuthenticationError,
-    Delivery,
-    GatewayError,
-    InvitationPendingError,
-    NumberBlockedError,
-    TatangoGateway,
-)
-from .tatango.phone import (
-    InvalidPhoneNumber,
-    normalize_phone_number,
-    sms_info,
-    split_message,
-    truncate_message,
-)
-
-
-class OptInStatus(StrEnum):
-    """What the gateway last said about a number's opt-in."""
-
-    UNKNOWN = "unknown"
-    SUBSCRIBED = "subscribed"
-    INVITED = "invited"
-    INVITATION_PENDING = "invitation_pending"
-    BLOCKED = "blocked"
-
-
-BLOCKED = "blocked"
-QUEUED = "queued"
-UNKNOWN = "unknown"
-EXPIRED = "expired"
+from .status_book import StatusBook
+from .targets import Recipient
+from .tatango.gateway import AuthenticationError, GatewayError, TatangoGateway
+from .tatango.outcome import FAILURES_BY_SEVERITY, Outcome
+from .tatango.phone import sms_info, split_message, truncate_message
 
 
 @dataclass(frozen=True, slots=True)
-class Recipient:
-    """A normalised number and, for a saved recipient, its name."""
-
-    number: str
-    name: str | None = None
-
-    @property
-    def label(self) -> str:
-        """Return how errors name the recipient."""
-        return f"{self.name} ({self.number})" if self.name else self.number
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class RecipientResult:
     """What happened to the message for one recipient."""
 
     recipient: Recipient
-    outcome: str
+    outcome: Outcome
     sms_sent: int
-
-    @property
-    def ok(self) -> bool:
-        """Return whether the gateway took the message, or will be asked again later."""
-        return self.outcome in (Delivery.SENT, Delivery.INVITED, QUEUED)
 
     def as_response(self) -> JsonObjectType:
         """Return the action's response data for this recipient."""
         return {
             "recipient": self.recipient.number,
             "name": self.recipient.name,
-            "outcome": str(self.outcome),
+            "outcome": self.outcome.value,
             "sms_sent": self.sms_sent,
         }
-
-
-_STATUS_BY_OUTCOME = {
-    Delivery.SENT: OptInStatus.SUBSCRIBED,
-    Delivery.INVITED: OptInStatus.INVITED,
-    InvitationPendingError.reason: OptInStatus.INVITATION_PENDING,
-    BLOCKED: OptInStatus.BLOCKED,
-}
 
 
 @dataclass(slots=True)
 class Attempt:
     """The result of posting a message's parts in order."""
 
-    outcome: str
+    outcome: Outcome
     sms_sent: int = 0
     remaining: list[str] = field(default_factory=list)
     retryable: bool = False
-
-
-def _reason_text(outcome: str) -> str:
-    """Return why a recipient's message failed, from the translations (English, as every exception message)."""
-    return async_get_exception_message(DOMAIN, f"reason_{outcome}")
 
 
 def fold_title(message: str, title: str | None) -> str:
@@ -140,68 +76,20 @@ class SmsSender:
         hass: HomeAssistant,
         entry: ConfigEntry,
         gateway: TatangoGateway,
-        blocked: BlockedNumbers,
+        book: StatusBook,
         outbox: Outbox,
     ) -> None:
         """Initialize the sender of one config entry."""
         self._hass = hass
         self._entry = entry
         self._gateway = gateway
-        self._blocked = blocked
+        self._book = book
         self.outbox = outbox
         self._semaphore = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
         # Set by a 401: queued messages wait for new credentials from then on.
         self._auth_refused = False
         # One message at a time per number keeps them in order, queued or not.
         self._number_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self.statuses: dict[str, OptInStatus] = {}
-        # The entry reloads when its recipients change, so these stay current.
-        self.saved_recipients = [
-            Recipient(subentry.data[CONF_PHONE_NUMBER], subentry.title)
-            for subentry in recipient_subentries(entry)
-        ]
-        self._saved_by_number = {r.number: r for r in self.saved_recipients}
-        self._saved_by_name = {
-            r.name.casefold(): r for r in self.saved_recipients if r.name
-        }
-
-    def name_for(self, sender: str) -> str | None:
-        """Return the saved recipient's name for an incoming sender, if any."""
-        if (recipient := self._saved_by_number.get(sender)) is None:
-            try:
-                number = normalize_phone_number(sender)
-            except InvalidPhoneNumber:
-                return None
-            recipient = self._saved_by_number.get(number)
-        return recipient.name if recipient else None
-
-    def status_of(self, number: str) -> OptInStatus:
-        """Return the opt-in status last seen for a number."""
-        if number in self._blocked:
-            return OptInStatus.BLOCKED
-        return self.statuses.get(number, OptInStatus.UNKNOWN)
-
-    def resolve(self, targets: Iterable[str] | None) -> list[Recipient]:
-        """Turn names and numbers into recipients; None means every saved recipient."""
-        if targets is None:
-            recipients = list(self.saved_recipients)
-        else:
-            # A dict keeps the first of duplicates in order without a linear
-            # search per target (1,000 targets took 30 ms of the event loop).
-            chosen: dict[Recipient, None] = {}
-            for target in targets:
-                if (
-                    recipient := self._saved_by_name.get(target.strip().casefold())
-                ) is None:
-                    number = _normalize_target(target)
-                    recipient = self._saved_by_number.get(number, Recipient(number))
-                chosen.setdefault(recipient)
-            recipients = list(chosen)
-        if not recipients:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="no_recipients"
-            )
-        return recipients
 
     def message_parts(self, message: str) -> list[str]:
         """Return the texts to post for one message under the long-message option."""
@@ -218,42 +106,35 @@ class SmsSender:
 
     async def async_send(
         self, message: str, recipients: list[Recipient]
-    ) -> list[Outcome]:
+    ) -> list[RecipientResult]:
         """Send to every recipient; raise naming each failed one if any failed.
 
         A retryable failure queues the message in the outbox (outcome `queued`),
         persisted before this returns.
         """
         parts = self.message_parts(message)
-        outcomes = await asyncio.gather(
+        results = await asyncio.gather(
             *(self._async_send_to(recipient, parts) for recipient in recipients)
         )
-        if any(outcome.outcome == QUEUED for outcome in outcomes):
+        if any(result.outcome is Outcome.QUEUED for result in results):
             await self._async_outbox_changed()
-        if failed := [outcome for outcome in outcomes if not outcome.ok]:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="send_failed",
-                translation_placeholders={
-                    "failures": "; ".join(
-                        f"{o.recipient.label}: {_reason_text(o.outcome)}"
-                        for o in failed
-                    )
-                },
-            )
-        return outcomes
+        if failed := [result for result in results if not result.outcome.ok]:
+            raise send_failed_error(failed)
+        return results
 
-    async def _async_send_to(self, recipient: Recipient, parts: list[str]) -> Outcome:
+    async def _async_send_to(
+        self, recipient: Recipient, parts: list[str]
+    ) -> RecipientResult:
         """Send one message now, or queue it behind earlier ones or after a retryable failure."""
         number = recipient.number
-        if number in self._blocked:
-            return Outcome(recipient, BLOCKED, 0)
+        if self._book.is_blocked(number):
+            return RecipientResult(recipient, Outcome.BLOCKED, 0)
         async with self._number_locks[number]:
             if self.outbox.has_number(number):
                 self.outbox.messages.append(
                     QueuedMessage.new(number, recipient.name, parts, attempts=0)
                 )
-                return Outcome(recipient, QUEUED, 0)
+                return RecipientResult(recipient, Outcome.QUEUED, 0)
             async with self._semaphore:
                 attempt = await self._async_post_parts(number, parts)
             if attempt.retryable:
@@ -262,43 +143,37 @@ class SmsSender:
                         number, recipient.name, attempt.remaining, attempts=1
                     )
                 )
-                return Outcome(recipient, QUEUED, attempt.sms_sent)
-        return Outcome(recipient, attempt.outcome, attempt.sms_sent)
+                return RecipientResult(recipient, Outcome.QUEUED, attempt.sms_sent)
+        return RecipientResult(recipient, attempt.outcome, attempt.sms_sent)
 
     async def _async_post_parts(self, number: str, parts: list[str]) -> Attempt:
         """Post the parts in order; stop at the first failure or invitation.
 
         The caller holds the semaphore that limits concurrent sends.
         """
-        attempt = Attempt(Delivery.SENT)
+        attempt = Attempt(Outcome.SENT)
         # What the last accepted part said about the opt-in, should a later part fail.
-        accepted: str | None = None
+        accepted: Outcome | None = None
         for index, part in enumerate(parts):
             try:
                 result = await self._gateway.send(number, part)
-            except NumberBlockedError:
-                attempt.outcome = BLOCKED
-                await self._blocked.async_block(number, self._entry.title)
             except AuthenticationError as err:
-                attempt.outcome = err.reason
+                attempt.outcome = err.outcome
                 self._auth_refused = True
                 self._entry.async_start_reauth(self._hass)
             except GatewayError as err:
-                attempt.outcome = UNKNOWN if err.maybe_taken else err.reason
+                attempt.outcome = err.outcome
                 attempt.retryable = err.retryable
                 attempt.remaining = parts[index:]
             else:
-                attempt.outcome = accepted = result.delivery
+                attempt.outcome = accepted = result.outcome
                 attempt.sms_sent += sms_info(part).segments
-                if result.delivery is Delivery.SENT:
+                if result.outcome is Outcome.SENT:
                     continue
             # After a failure, or an invitation (which holds only the first
             # part: the gateway answers 409 until the number opts in), stop.
             break
-        outcome = attempt.outcome
-        self._record_status(
-            number, outcome if outcome in _STATUS_BY_OUTCOME else accepted
-        )
+        await self._book.async_record(number, attempt.outcome, accepted)
         return attempt
 
     async def async_deliver_queued(self, numbers: list[str]) -> None:
@@ -336,10 +211,10 @@ class SmsSender:
             for message in self.outbox.queued_for_number(number):
                 now = dt_util.utcnow().timestamp()
                 if now - message.queued_at >= max_age:
-                    self._finish(message, EXPIRED, now)
+                    self._finish(message, Outcome.EXPIRED, now)
                     continue
-                if number in self._blocked:
-                    self._finish(message, BLOCKED, now)
+                if self._book.is_blocked(number):
+                    self._finish(message, Outcome.BLOCKED, now)
                     continue
                 async with self._semaphore:
                     if self._auth_refused or not self.outbox.running:
@@ -349,23 +224,22 @@ class SmsSender:
                 message.attempts += 1
                 if not attempt.retryable:
                     self._finish(message, attempt.outcome, now)
-                    if attempt.outcome == AuthenticationError.reason:
+                    if attempt.outcome is Outcome.INVALID_AUTH:
                         break  # The rest wait for the reauthentication.
                     continue
                 message.parts = attempt.remaining
                 message.next_attempt = now + retry_delay(message.attempts)
                 break
 
-    def _finish(self, message: QueuedMessage, outcome: str, now: float) -> None:
+    def _finish(self, message: QueuedMessage, outcome: Outcome, now: float) -> None:
         """Take a message out of the outbox and tell automations how it ended."""
         self.outbox.messages.remove(message)
-        delivered = outcome in (Delivery.SENT, Delivery.INVITED)
         self._hass.bus.async_fire(
-            EVENT_SENT if delivered else EVENT_FAILED,
+            EVENT_SENT if outcome.delivered else EVENT_FAILED,
             {
                 "recipient": message.number,
                 "name": message.name,
-                "outcome": str(outcome),
+                "outcome": outcome.value,
                 "attempts": message.attempts,
                 "queued_for": message.queued_for(now),
                 ATTR_CONFIG_ENTRY_ID: self._entry.entry_id,
@@ -378,32 +252,16 @@ class SmsSender:
         self.outbox.async_schedule()
         async_dispatcher_send(self._hass, signal_outbox(self._entry.entry_id))
 
-    async def async_unblock(self, number: str) -> None:
-        """Clear a block once the person opted back in."""
-        await self._blocked.async_unblock(number)
-        self.statuses.pop(number, None)
-        async_dispatcher_send(self._hass, signal_status(self._entry.entry_id), number)
 
-    def _record_status(self, number: str, outcome: str | None) -> None:
-        if outcome is None or (status := _STATUS_BY_OUTCOME.get(outcome)) is None:
-            return
-        self.statuses[number] = status
-        async_dispatcher_send(self._hass, signal_status(self._entry.entry_id), number)
-
-
-def _normalize_target(target: str) -> str:
-    """Normalise a target that is not a saved name, or explain why it is neither."""
-    try:
-        return normalize_phone_number(target)
-    except InvalidPhoneNumber as err:
-        if any(char.isalpha() for char in target):
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="unknown_recipient",
-                translation_placeholders={"recipient": target},
-            ) from err
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_phone_number",
-            translation_placeholders={"recipient": target},
-        ) from err
+def send_failed_error(failed: list[RecipientResult]) -> HomeAssistantError:
+    """Return the error for recipients the message failed for: the most serious outcome's."""
+    worst = min(failed, key=lambda r: FAILURES_BY_SEVERITY.index(r.outcome)).outcome
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=f"send_failed_{worst}",
+        translation_placeholders={
+            "recipients": ", ".join(
+                f"{result.recipient.label}: {result.outcome}" for result in failed
+            )
+        },
+    )

@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import signal_outbox, signal_status
 from .data import TatangoConfigEntry, recipient_subentries
 from .entity import TatangoAccountEntity, TatangoRecipientEntity
-from .sender import OptInStatus
+from .status_book import OptInStatus
 
 PARALLEL_UPDATES = 0
 
@@ -48,22 +48,17 @@ class OptInStatusSensor(TatangoRecipientEntity, RestoreSensor):
         """Initialize the sensor."""
         super().__init__(entry, subentry, "opt_in_status")
         self._entry_id = entry.entry_id
-        self._sender = entry.runtime_data.sender
+        self._book = entry.runtime_data.status_book
 
     async def async_added_to_hass(self) -> None:
         """Restore the last status and follow the gateway's answers."""
         await super().async_added_to_hass()
         number = self.recipient.number
-        status = self._sender.status_of(number)
-        if status is OptInStatus.UNKNOWN and (
-            last := await self.async_get_last_sensor_data()
+        if (last := await self.async_get_last_sensor_data()) and (
+            last.native_value in self._attr_options
         ):
-            if last.native_value in self._attr_options and (
-                last.native_value != OptInStatus.BLOCKED
-            ):
-                status = OptInStatus(str(last.native_value))
-                self._sender.statuses.setdefault(number, status)
-        self._show(status)
+            self._book.restore(number, OptInStatus(str(last.native_value)))
+        self._show(self._book.status_of(number))
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass, signal_status(self._entry_id), self._async_status_changed
@@ -73,7 +68,7 @@ class OptInStatusSensor(TatangoRecipientEntity, RestoreSensor):
     @callback
     def _async_status_changed(self, number: str) -> None:
         if number == self.recipient.number:
-            self._show(self._sender.status_of(number))
+            self._show(self._book.status_of(number))
             self.async_write_ha_state()
 
     def _show(self, status: OptInStatus) -> None:

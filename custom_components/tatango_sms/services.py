@@ -76,7 +76,8 @@ def _loaded_entry(hass: HomeAssistant, entry_id: str | None) -> TatangoConfigEnt
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     """Send an SMS to numbers and saved recipients."""
     entry = _loaded_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
-    sender = entry.runtime_data.sender
-    recipients = sender.resolve(call.data[ATTR_RECIPIENTS])
-    outcomes = await sender.async_send(call.data[ATTR_MESSAGE], recipients)
-    return {"recipients": [outcome.as_response() for outcome in outcomes]}
+    recipients = entry.runtime_data.targets.resolve(call.data[ATTR_RECIPIENTS])
+    results = await entry.runtime_data.sender.async_send(
+        call.data[ATTR_MESSAGE], recipients
+    )
+    return {"recipients": [result.as_response() for result in results]}

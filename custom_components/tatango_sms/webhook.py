@@ -238,7 +238,7 @@ async def async_handle_incoming_sms(
         LOGGER.debug("Rejected an incoming SMS: %s", err.reason)
         return _rejected(stats)
 
-    recipient = entry.runtime_data.sender.name_for(message.sender)
+    recipient = entry.runtime_data.targets.name_for(message.sender)
     if recipient is None and not entry.options.get(
         CONF_ACCEPT_UNKNOWN_SENDERS, DEFAULT_ACCEPT_UNKNOWN_SENDERS
     ):

@@ -7,12 +7,13 @@ documented form and turns every answer into a typed outcome.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from hashlib import md5
 from http import HTTPStatus
 
 import aiohttp
 from yarl import URL
+
+from .outcome import Outcome
 
 DEFAULT_URL = "http://gateway.tatango.com/messages"
 DEFAULT_TIMEOUT = 15.0
@@ -33,19 +34,10 @@ def is_gateway_url(url: str) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.host)
 
 
-class Delivery(StrEnum):
-    """What a successful send means."""
-
-    SENT = "sent"
-    """200: the message has been sent."""
-    INVITED = "invited"
-    """202: the number was invited to opt in; the message is sent if they accept."""
-
-
 class GatewayError(Exception):
     """A send that did not succeed."""
 
-    reason = "unknown_error"
+    reason = Outcome.UNKNOWN
     retryable = False
     """True when the gateway certainly did not take the message and a later try can succeed."""
     maybe_taken = False
@@ -56,49 +48,54 @@ class GatewayError(Exception):
         super().__init__(detail)
         self.status = status
 
+    @property
+    def outcome(self) -> Outcome:
+        """Return the message's outcome: unknown when the gateway may have taken it."""
+        return Outcome.UNKNOWN if self.maybe_taken else self.reason
+
 
 class InvalidPhoneNumberError(GatewayError):
     """400: the gateway rejected the phone number."""
 
-    reason = "invalid_phone_number"
+    reason = Outcome.INVALID_PHONE_NUMBER
 
 
 class AuthenticationError(GatewayError):
     """401: the key or the hash (so the password) is wrong."""
 
-    reason = "invalid_auth"
+    reason = Outcome.INVALID_AUTH
 
 
 class NumberBlockedError(GatewayError):
     """403: the number has blocked messages; do not send again."""
 
-    reason = "number_blocked"
+    reason = Outcome.BLOCKED
 
 
 class InvitationPendingError(GatewayError):
     """409: an opt-in invitation is pending; the message was not sent."""
 
-    reason = "invitation_pending"
+    reason = Outcome.INVITATION_PENDING
     retryable = True
 
 
 class GatewayServerError(GatewayError):
     """500 or 501: the gateway failed; the message was not taken."""
 
-    reason = "server_error"
+    reason = Outcome.SERVER_ERROR
     retryable = True
 
 
 class QueueDownError(GatewayServerError):
     """503: the gateway's queue is down."""
 
-    reason = "queue_down"
+    reason = Outcome.QUEUE_DOWN
 
 
 class UnexpectedStatusError(GatewayError):
     """A status the documentation does not list."""
 
-    reason = "unexpected_status"
+    reason = Outcome.UNEXPECTED_STATUS
 
 
 class UncertainServerError(UnexpectedStatusError):
@@ -113,7 +110,7 @@ class UncertainServerError(UnexpectedStatusError):
 class InvalidGatewayURLError(GatewayError):
     """The gateway URL is not one a request can be sent to; nothing was sent."""
 
-    reason = "invalid_url"
+    reason = Outcome.INVALID_URL
 
 
 class GatewayConnectionError(GatewayError):
@@ -122,7 +119,7 @@ class GatewayConnectionError(GatewayError):
     Retryable only when the connection failed before the request was sent.
     """
 
-    reason = "cannot_connect"
+    reason = Outcome.CANNOT_CONNECT
 
     def __init__(self, detail: str, *, request_sent: bool) -> None:
         """Initialize, recording whether the gateway may have received the request."""
@@ -135,7 +132,7 @@ class GatewayConnectionError(GatewayError):
 class GatewayTimeoutError(GatewayError):
     """No answer in time; the gateway may or may not have taken the message."""
 
-    reason = "timeout"
+    reason = Outcome.UNKNOWN
     maybe_taken = True
 
 
@@ -152,9 +149,9 @@ _ERRORS_BY_STATUS: dict[int, type[GatewayError]] = {
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    """A message the gateway accepted."""
+    """A message the gateway accepted: `outcome` is SENT or INVITED."""
 
-    delivery: Delivery
+    outcome: Outcome
     status: int
 
 
@@ -226,7 +223,7 @@ class TatangoGateway:
                 request_sent=True,
             ) from err
         if status == HTTPStatus.OK:
-            return SendResult(Delivery.SENT, status)
+            return SendResult(Outcome.SENT, status)
         if status == HTTPStatus.ACCEPTED:
-            return SendResult(Delivery.INVITED, status)
+            return SendResult(Outcome.INVITED, status)
         raise error_for_status(status)
