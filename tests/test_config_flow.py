@@ -1070,6 +1070,8 @@ async def test_options_flow(
         "long_messages": "split",
         "max_queue_age": 24,
         "accept_unknown_senders": True,
+        "max_sms_per_hour": 100,
+        "max_parts_per_message": 10,
     }
 
     result = await hass.config_entries.options.async_configure(
@@ -1078,6 +1080,8 @@ async def test_options_flow(
             "long_messages": "truncate",
             "max_queue_age": 6,
             "accept_unknown_senders": False,
+            "max_sms_per_hour": 50,
+            "max_parts_per_message": 3,
         },
     )
     await hass.async_block_till_done()
@@ -1087,6 +1091,8 @@ async def test_options_flow(
         "long_messages": "truncate",
         "max_queue_age": 6,
         "accept_unknown_senders": False,
+        "max_sms_per_hour": 50,
+        "max_parts_per_message": 3,
     }
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -1098,6 +1104,8 @@ async def test_options_flow(
         "long_messages": "truncate",
         "max_queue_age": 6,
         "accept_unknown_senders": False,
+        "max_sms_per_hour": 50,
+        "max_parts_per_message": 3,
     }
 
 

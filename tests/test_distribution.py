@@ -213,13 +213,12 @@ def _translation_uses() -> list[tuple[str, str, set[str] | None]]:
                 continue
             call = ast.unparse(node.func)
             placeholders = kwargs.get("translation_placeholders")
-            names = (
-                {ast.literal_eval(k) for k in placeholders.keys if k is not None}
-                if isinstance(placeholders, ast.Dict)
-                else None
-                if placeholders is not None
-                else set()
-            )
+            if placeholders is None:
+                names: set[str] | None = set()
+            elif isinstance(placeholders, ast.Dict) and None not in placeholders.keys:
+                names = {ast.literal_eval(k) for k in placeholders.keys if k}
+            else:
+                names = None  # a spread (**extra): names decided at run time
             if isinstance(key, ast.JoinedStr):
                 prefix = ast.literal_eval(key.values[0])
                 uses += [(call, f"{prefix}{o}", names) for o in FAILURES_BY_SEVERITY]

@@ -332,6 +332,7 @@ async def test_retries_back_off(
 # Restarts and storage
 
 
+@pytest.mark.parametrize("entry_options", [{"max_sms_per_hour": 0}])  # no limit
 async def test_thousand_queued_messages_survive_restart(
     hass: HomeAssistant,
     setup_entry: MockConfigEntry,

@@ -10,7 +10,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.tatango_sms.const import (
     CONF_ACCEPT_UNKNOWN_SENDERS,
     CONF_LONG_MESSAGES,
+    CONF_MAX_PARTS,
     CONF_MAX_QUEUE_AGE,
+    CONF_MAX_SMS_PER_HOUR,
     CONF_PHONE_NUMBER,
     SUBENTRY_TYPE_RECIPIENT,
 )
@@ -328,6 +330,8 @@ async def test_options_flow(
         CONF_LONG_MESSAGES: "split",
         CONF_MAX_QUEUE_AGE: 24,
         CONF_ACCEPT_UNKNOWN_SENDERS: True,
+        CONF_MAX_SMS_PER_HOUR: 100,
+        CONF_MAX_PARTS: 10,
     }
     runtime_data = setup_entry.runtime_data
 
@@ -337,6 +341,8 @@ async def test_options_flow(
             CONF_LONG_MESSAGES: "truncate",
             CONF_MAX_QUEUE_AGE: 12,
             CONF_ACCEPT_UNKNOWN_SENDERS: False,
+            CONF_MAX_SMS_PER_HOUR: 50,
+            CONF_MAX_PARTS: 10,
         },
     )
     await hass.async_block_till_done()
@@ -346,6 +352,8 @@ async def test_options_flow(
         CONF_LONG_MESSAGES: "truncate",
         CONF_MAX_QUEUE_AGE: 12,
         CONF_ACCEPT_UNKNOWN_SENDERS: False,
+        CONF_MAX_SMS_PER_HOUR: 50,
+        CONF_MAX_PARTS: 10,
     }
     assert setup_entry.state is ConfigEntryState.LOADED
     assert setup_entry.runtime_data is not runtime_data  # reloaded
@@ -359,6 +367,8 @@ async def test_options_flow(
         CONF_LONG_MESSAGES: "truncate",
         CONF_MAX_QUEUE_AGE: 12,
         CONF_ACCEPT_UNKNOWN_SENDERS: False,
+        CONF_MAX_SMS_PER_HOUR: 50,
+        CONF_MAX_PARTS: 10,
     }
     hass.config_entries.options.async_abort(result["flow_id"])
 

@@ -22,13 +22,16 @@ from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_CLOUDHOOK,
     CONF_KEY,
+    CONF_MAX_SMS_PER_HOUR,
     DATA_HASS_CONFIG,
+    DEFAULT_MAX_SMS_PER_HOUR,
     DOMAIN,
 )
 from .data import TatangoConfigEntry, TatangoData
 from .outbox import Outbox
 from .sender import SmsSender
 from .services import async_setup_services
+from .spend_guard import SpendGuard
 from .status_book import StatusBook
 from .targets import Targets
 from .tatango.gateway import TatangoGateway
@@ -58,8 +61,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> b
     await status_book.async_load()
     outbox = Outbox(hass, entry.entry_id)
     await outbox.async_load()
-    sender = SmsSender(hass, entry, gateway, status_book, outbox)
-    entry.runtime_data = TatangoData(gateway, Targets(entry), status_book, sender)
+    spend_guard = SpendGuard(
+        hass,
+        entry.entry_id,
+        entry.title,
+        # NumberSelector saves a float.
+        int(entry.options.get(CONF_MAX_SMS_PER_HOUR, DEFAULT_MAX_SMS_PER_HOUR)),
+    )
+    await spend_guard.async_load()
+    entry.async_on_unload(spend_guard.async_stop)
+    sender = SmsSender(
+        hass, entry, gateway, book=status_book, outbox=outbox, guard=spend_guard
+    )
+    entry.runtime_data = TatangoData(
+        gateway, Targets(entry), status_book, spend_guard, sender
+    )
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # alert: and YAML notify groups can only call legacy notify services.
@@ -101,5 +117,6 @@ async def async_remove_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> 
     """Delete the saved blocks, outbox and cloudhook of a removed entry."""
     await BlockedNumbers(hass, entry.entry_id).async_remove()
     await Outbox(hass, entry.entry_id).async_remove()
+    await SpendGuard(hass, entry.entry_id, entry.title, 0).async_remove()
     if entry.data.get(CONF_CLOUDHOOK):
         await async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])

@@ -46,6 +46,11 @@ DEFAULT_LONG_MESSAGES: Final = LONG_MESSAGES_SPLIT
 CONF_MAX_QUEUE_AGE: Final = "max_queue_age"
 DEFAULT_MAX_QUEUE_AGE: Final = 24
 
+CONF_MAX_SMS_PER_HOUR: Final = "max_sms_per_hour"
+DEFAULT_MAX_SMS_PER_HOUR: Final = 100
+CONF_MAX_PARTS: Final = "max_parts_per_message"
+DEFAULT_MAX_PARTS: Final = 10
+
 CONF_ACCEPT_UNKNOWN_SENDERS: Final = "accept_unknown_senders"
 DEFAULT_ACCEPT_UNKNOWN_SENDERS: Final = True
 
@@ -67,3 +72,8 @@ def signal_status(entry_id: str) -> str:
 def signal_outbox(entry_id: str) -> str:
     """Return the dispatcher signal for changes of one entry's outbox."""
     return f"{DOMAIN}_outbox_{entry_id}"
+
+
+def signal_spend(entry_id: str) -> str:
+    """Return the dispatcher signal for changes of one entry's SMS count."""
+    return f"{DOMAIN}_spend_{entry_id}"

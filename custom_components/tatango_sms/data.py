@@ -13,6 +13,7 @@ from .tatango.gateway import TatangoGateway
 if TYPE_CHECKING:
     from .notify import TatangoLegacyNotifyService
     from .sender import SmsSender
+    from .spend_guard import SpendGuard
     from .status_book import StatusBook
     from .targets import Targets
 
@@ -34,6 +35,7 @@ class TatangoData:
     gateway: TatangoGateway
     targets: Targets
     status_book: StatusBook
+    spend_guard: SpendGuard
     sender: SmsSender
     webhook_stats: WebhookStats = field(default_factory=WebhookStats)
     legacy_notify: TatangoLegacyNotifyService | None = None

@@ -46,7 +46,9 @@ class RecipientNotifyEntity(TatangoRecipientEntity, NotifyEntity):
 
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Send the message, with its title in front, to this recipient."""
-        await self._sender.async_send(fold_title(message, title), [self.recipient])
+        await self._sender.async_send(
+            fold_title(message, title), [self.recipient], self._context
+        )
 
 
 async def async_get_service(

@@ -19,10 +19,14 @@ from homeassistant.helpers.selector import (
 from .const import (
     CONF_ACCEPT_UNKNOWN_SENDERS,
     CONF_LONG_MESSAGES,
+    CONF_MAX_PARTS,
     CONF_MAX_QUEUE_AGE,
+    CONF_MAX_SMS_PER_HOUR,
     DEFAULT_ACCEPT_UNKNOWN_SENDERS,
     DEFAULT_LONG_MESSAGES,
+    DEFAULT_MAX_PARTS,
     DEFAULT_MAX_QUEUE_AGE,
+    DEFAULT_MAX_SMS_PER_HOUR,
     LONG_MESSAGES_SEND,
     LONG_MESSAGES_SPLIT,
     LONG_MESSAGES_TRUNCATE,
@@ -53,6 +57,14 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(
             CONF_ACCEPT_UNKNOWN_SENDERS, default=DEFAULT_ACCEPT_UNKNOWN_SENDERS
         ): bool,
+        vol.Required(
+            CONF_MAX_SMS_PER_HOUR, default=DEFAULT_MAX_SMS_PER_HOUR
+        ): NumberSelector(
+            NumberSelectorConfig(min=0, max=10000, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Required(CONF_MAX_PARTS, default=DEFAULT_MAX_PARTS): NumberSelector(
+            NumberSelectorConfig(min=1, max=50, step=1, mode=NumberSelectorMode.BOX)
+        ),
     }
 )
 

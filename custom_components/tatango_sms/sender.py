@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
+import math
 
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_RECONFIGURE, ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
@@ -16,8 +17,10 @@ from homeassistant.util.json import JsonObjectType
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     CONF_LONG_MESSAGES,
+    CONF_MAX_PARTS,
     CONF_MAX_QUEUE_AGE,
     DEFAULT_LONG_MESSAGES,
+    DEFAULT_MAX_PARTS,
     DEFAULT_MAX_QUEUE_AGE,
     DOMAIN,
     EVENT_FAILED,
@@ -28,6 +31,7 @@ from .const import (
     signal_outbox,
 )
 from .outbox import MAX_RETRY_SECONDS, Outbox, QueuedMessage, retry_delay
+from .spend_guard import Reservation, SpendGuard, source_of
 from .status_book import StatusBook
 from .targets import Recipient
 from .tatango.gateway import AuthenticationError, GatewayError, TatangoGateway
@@ -76,8 +80,10 @@ class SmsSender:
         hass: HomeAssistant,
         entry: ConfigEntry,
         gateway: TatangoGateway,
+        *,
         book: StatusBook,
         outbox: Outbox,
+        guard: SpendGuard,
     ) -> None:
         """Initialize the sender of one config entry."""
         self._hass = hass
@@ -85,6 +91,7 @@ class SmsSender:
         self._gateway = gateway
         self._book = book
         self.outbox = outbox
+        self._guard = guard
         self._semaphore = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
         # Set by a 401: queued messages wait for new credentials from then on.
         self._auth_refused = False
@@ -105,30 +112,67 @@ class SmsSender:
         return split_message(message)
 
     async def async_send(
-        self, message: str, recipients: list[Recipient]
+        self,
+        message: str,
+        recipients: list[Recipient],
+        context: Context | None = None,
     ) -> list[RecipientResult]:
         """Send to every recipient; raise naming each failed one if any failed.
 
-        A retryable failure queues the message in the outbox (outcome `queued`),
+        Each recipient's SMS are counted against the hourly limit before any is
+        posted; a recipient they would not fit is refused (`rate_limited`). A
+        retryable failure queues the message in the outbox (outcome `queued`),
         persisted before this returns.
         """
         parts = self.message_parts(message)
+        segments = sum(sms_info(part).segments for part in parts)
+        if segments > int(self._entry.options.get(CONF_MAX_PARTS, DEFAULT_MAX_PARTS)):
+            raise send_failed_error(
+                [RecipientResult(r, Outcome.TOO_LONG, 0) for r in recipients]
+            )
+        source = source_of(self._hass, context)
+        reservations = {
+            recipient: self._guard.try_reserve(segments, source)
+            for recipient in recipients
+            if not self._book.is_blocked(recipient.number)
+        }
+        if any(reservation is None for reservation in reservations.values()):
+            self._guard.async_report_refused()
+        if any(reservations.values()):
+            await self._guard.async_save()
         results = await asyncio.gather(
-            *(self._async_send_to(recipient, parts) for recipient in recipients)
+            *(
+                self._async_send_to(recipient, parts, reservations.get(recipient))
+                for recipient in recipients
+            )
         )
         if any(result.outcome is Outcome.QUEUED for result in results):
             await self._async_outbox_changed()
         if failed := [result for result in results if not result.outcome.ok]:
-            raise send_failed_error(failed)
+            raise send_failed_error(failed, self._guard)
         return results
 
     async def _async_send_to(
-        self, recipient: Recipient, parts: list[str]
+        self, recipient: Recipient, parts: list[str], reservation: Reservation | None
     ) -> RecipientResult:
-        """Send one message now, or queue it behind earlier ones or after a retryable failure."""
+        """Send one message now, or queue it behind earlier ones or after a retryable failure.
+
+        `reservation` counted its SMS against the limit; None: they did not fit.
+        """
         number = recipient.number
         if self._book.is_blocked(number):
             return RecipientResult(recipient, Outcome.BLOCKED, 0)
+        if reservation is None:
+            return RecipientResult(recipient, Outcome.RATE_LIMITED, 0)
+        result = await self._async_send_or_queue(recipient, parts)
+        self._guard.settle(reservation, result.sms_sent)
+        return result
+
+    async def _async_send_or_queue(
+        self, recipient: Recipient, parts: list[str]
+    ) -> RecipientResult:
+        """Post a message, or queue it behind the number's earlier ones or after a retryable failure."""
+        number = recipient.number
         async with self._number_locks[number]:
             if self.outbox.has_number(number):
                 self.outbox.messages.append(
@@ -216,11 +260,20 @@ class SmsSender:
                 if self._book.is_blocked(number):
                     self._finish(message, Outcome.BLOCKED, now)
                     continue
+                segments = sum(sms_info(part).segments for part in message.parts)
+                if (reservation := self._guard.try_reserve(segments, "-")) is None:
+                    # Not failed: it waits until the hour has room again.
+                    self._guard.async_report_refused()
+                    self.outbox.async_pause(self._guard.seconds_until_room(segments))
+                    break
+                await self._guard.async_save()
                 async with self._semaphore:
                     if self._auth_refused or not self.outbox.running:
                         # Another message met a 401, or the entry unloads: wait.
+                        self._guard.settle(reservation, 0)
                         break
                     attempt = await self._async_post_parts(number, message.parts)
+                self._guard.settle(reservation, attempt.sms_sent)
                 message.attempts += 1
                 if not attempt.retryable:
                     self._finish(message, attempt.outcome, now)
@@ -253,15 +306,27 @@ class SmsSender:
         async_dispatcher_send(self._hass, signal_outbox(self._entry.entry_id))
 
 
-def send_failed_error(failed: list[RecipientResult]) -> HomeAssistantError:
-    """Return the error for recipients the message failed for: the most serious outcome's."""
+def send_failed_error(
+    failed: list[RecipientResult], guard: SpendGuard | None = None
+) -> HomeAssistantError:
+    """Return the error for recipients the message failed for: the most serious outcome's.
+
+    A refusal by the spend guard also names the limit and when it frees up.
+    """
     worst = min(failed, key=lambda r: FAILURES_BY_SEVERITY.index(r.outcome)).outcome
+    limit = {}
+    if worst is Outcome.RATE_LIMITED and guard is not None:
+        limit = {
+            "limit": str(guard.limit),
+            "minutes": str(math.ceil(guard.seconds_until_room(1) / 60)),
+        }
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key=f"send_failed_{worst}",
         translation_placeholders={
             "recipients": ", ".join(
                 f"{result.recipient.label}: {result.outcome}" for result in failed
-            )
+            ),
+            **limit,
         },
     )

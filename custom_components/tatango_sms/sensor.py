@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import signal_outbox, signal_status
+from .const import signal_outbox, signal_spend, signal_status
 from .data import TatangoConfigEntry, recipient_subentries
 from .entity import TatangoAccountEntity, TatangoRecipientEntity
 from .status_book import OptInStatus
@@ -27,7 +27,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up the outbox sensor, and one opt-in status sensor per saved recipient."""
-    async_add_entities([QueuedMessagesSensor(entry)])
+    async_add_entities([QueuedMessagesSensor(entry), SmsLastHourSensor(entry)])
     for subentry in recipient_subentries(entry):
         async_add_entities(
             [OptInStatusSensor(entry, subentry)],
@@ -98,5 +98,30 @@ class QueuedMessagesSensor(TatangoAccountEntity, SensorEntity):
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass, signal_outbox(self._entry_id), self.async_write_ha_state
+            )
+        )
+
+
+class SmsLastHourSensor(TatangoAccountEntity, SensorEntity):
+    """SMS the account sent in the last hour, as the spend guard counts them."""
+
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, entry: TatangoConfigEntry) -> None:
+        """Initialize the sensor."""
+        super().__init__(entry, "sms_last_hour")
+        self._entry_id = entry.entry_id
+        self._guard = entry.runtime_data.spend_guard
+
+    @property
+    def native_value(self) -> int:
+        """Return the SMS counted in the last hour."""
+        return self._guard.sent_last_hour
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the count."""
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_spend(self._entry_id), self.async_write_ha_state
             )
         )

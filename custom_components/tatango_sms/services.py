@@ -78,6 +78,6 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
     recipients = entry.runtime_data.targets.resolve(call.data[ATTR_RECIPIENTS])
     results = await entry.runtime_data.sender.async_send(
-        call.data[ATTR_MESSAGE], recipients
+        call.data[ATTR_MESSAGE], recipients, call.context
     )
     return {"recipients": [result.as_response() for result in results]}
