@@ -87,6 +87,8 @@ class GatewaySimulator:
         self._stopping = asyncio.Event()
         self._host = ""
         self._port = 0
+        self._auto_replies: dict[str, str] = {}
+        self._background: set[asyncio.Task[Any]] = set()
         self.app.add_routes(
             [
                 web.post("/messages", self._handle_messages),
@@ -127,6 +129,8 @@ class GatewaySimulator:
     async def stop(self) -> None:
         """Stop listening, end pending delays and close the MO session."""
         self._stopping.set()
+        for task in self._background:
+            task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -193,6 +197,13 @@ class GatewaySimulator:
         """Close the connection of the next count sends without answering."""
         self.state.drop_connections(count)
 
+    def set_auto_reply(self, number: str, text: str | None) -> None:
+        """Make a phone answer each SMS it gets with text (an MO), as a phone's auto-reply does; None stops it."""
+        if text is None:
+            self._auto_replies.pop(number, None)
+        else:
+            self._auto_replies[number] = text
+
     def reset(self) -> None:
         """Forget phones, history and faults; keep credentials and MO URL."""
         self.state.reset()
@@ -238,6 +249,11 @@ class GatewaySimulator:
         ]
         status = self.state.handle_send(pairs)
         await self._delay(self.state.latency)
+        recipient = dict(pairs).get("recipient", "")
+        if status == HTTPStatus.OK and (text := self._auto_replies.get(recipient)):
+            task = asyncio.create_task(self._auto_reply(recipient, text))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         if status is None:
             # Drop: close the connection after the request was received, so the
             # client sees a disconnection instead of an answer. aiohttp fails
@@ -248,6 +264,11 @@ class GatewaySimulator:
         if status in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
             return web.Response(status=status)
         return web.Response(status=status, text=_answer_text(status))
+
+    async def _auto_reply(self, number: str, text: str) -> None:
+        """Post a phone's auto-reply, ignoring a webhook that cannot be reached."""
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
+            await self.post_mo(number, text)
 
     async def _delay(self, seconds: float) -> None:
         """Sleep for seconds, or until the simulator stops."""

@@ -8,6 +8,7 @@ through the webhook; replies are checked at the gateway simulator.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 import logging
 from pathlib import Path
@@ -29,6 +30,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import extract_inputs, load_yaml_dict
 from tatango_simulator import GatewaySimulator
+from tatango_simulator.state import Direction
 
 from .helpers import (
     OTHER_KEY,
@@ -181,6 +183,15 @@ GARAGE_COMMAND: Final = {
     ],
     "reply": "Garage is {{ states('input_boolean.garage') }}",
 }
+
+
+def mos_from(simulator: GatewaySimulator, number: str) -> list[str]:
+    """Return what a phone texted Home Assistant, in order."""
+    return [
+        entry.text
+        for entry in simulator.state.phone(number).conversation
+        if entry.direction is Direction.MO
+    ]
 
 
 def sent(simulator: GatewaySimulator) -> list[tuple[str | None, str | None]]:
@@ -479,3 +490,38 @@ async def test_replies_go_out_through_the_receiving_account(
         (ALICE, "egarag"),
         (ALICE, "owt"),
     ]
+
+
+async def test_two_auto_replies_stop_after_five(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A phone whose auto-reply answers ours gets five replies in ten minutes, then silence, logged once."""
+    await set_up_automations(hass, auto_reply())
+    client = await hass_client_no_auth()
+    simulator.mo_url = str(client.make_url(webhook_path(entry.data[CONF_WEBHOOK_ID])))
+    simulator.set_auto_reply(ALICE, "I am away until Monday.")
+    caplog.set_level(logging.INFO, logger="custom_components.tatango_sms")
+
+    assert await simulator.post_mo(ALICE, "Are you home?") == 200
+    for _ in range(100):  # the phones answer each other over real sockets
+        await hass.async_block_till_done()
+        await asyncio.sleep(0.05)
+        if len(mos_from(simulator, ALICE)) >= 6:
+            break
+    await asyncio.sleep(0.5)
+    await hass.async_block_till_done()
+
+    assert len(simulator.delivered(ALICE)) == 5
+    assert mos_from(simulator, ALICE) == [
+        "Are you home?",
+        *["I am away until Monday."] * 5,
+    ]
+    assert [
+        record.getMessage()
+        for record in caplog.records
+        if record.getMessage().startswith("Not replying")
+    ] == [f"Not replying to {ALICE}: it got 5 automatic replies in 10 minutes"]

@@ -94,7 +94,7 @@ async def test_a_burst_past_the_limit_is_refused_and_reported(
         f"in 60 min. Not sent: {NUMBERS[0]}: rate_limited"
     )
 
-    await async_advance_time(hass, freezer, 3601)
+    await async_advance_time(hass, freezer, 3610)
     assert spend_issue(hass, setup_entry) is None
     assert sent_last_hour(hass) == 0
     assert await send_each(hass, "Dry again", NUMBERS[:1]) == ["sent"]

@@ -29,6 +29,7 @@ from .const import (
 )
 from .data import TatangoConfigEntry, TatangoData
 from .outbox import Outbox
+from .reply_guard import ReplyGuard
 from .sender import SmsSender
 from .services import async_setup_services
 from .spend_guard import SpendGuard
@@ -70,11 +71,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> b
     )
     await spend_guard.async_load()
     entry.async_on_unload(spend_guard.async_stop)
+    replies = ReplyGuard()
     sender = SmsSender(
-        hass, entry, gateway, book=status_book, outbox=outbox, guard=spend_guard
+        hass,
+        entry,
+        gateway,
+        book=status_book,
+        outbox=outbox,
+        guard=spend_guard,
+        replies=replies,
     )
     entry.runtime_data = TatangoData(
-        gateway, Targets(entry), status_book, spend_guard, sender
+        gateway, Targets(entry), status_book, spend_guard, replies, sender
     )
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

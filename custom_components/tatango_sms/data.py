@@ -12,6 +12,7 @@ from .tatango.gateway import TatangoGateway
 
 if TYPE_CHECKING:
     from .notify import TatangoLegacyNotifyService
+    from .reply_guard import ReplyGuard
     from .sender import SmsSender
     from .spend_guard import SpendGuard
     from .status_book import StatusBook
@@ -36,6 +37,7 @@ class TatangoData:
     targets: Targets
     status_book: StatusBook
     spend_guard: SpendGuard
+    replies: ReplyGuard
     sender: SmsSender
     webhook_stats: WebhookStats = field(default_factory=WebhookStats)
     legacy_notify: TatangoLegacyNotifyService | None = None

@@ -31,6 +31,7 @@ from .const import (
     signal_outbox,
 )
 from .outbox import MAX_RETRY_SECONDS, Outbox, QueuedMessage, retry_delay
+from .reply_guard import ReplyGuard
 from .spend_guard import Reservation, SpendGuard, source_of
 from .status_book import StatusBook
 from .targets import Recipient
@@ -72,6 +73,10 @@ def fold_title(message: str, title: str | None) -> str:
     return f"{title}: {message}" if title else message
 
 
+HELD_BACK = Reservation(0.0, 0, "")
+"""Stands for a reply the reply-loop guard holds back, where a reservation goes."""
+
+
 class SmsSender:
     """Validates, sends and reports messages for one gateway account."""
 
@@ -84,6 +89,7 @@ class SmsSender:
         book: StatusBook,
         outbox: Outbox,
         guard: SpendGuard,
+        replies: ReplyGuard,
     ) -> None:
         """Initialize the sender of one config entry."""
         self._hass = hass
@@ -92,6 +98,7 @@ class SmsSender:
         self._book = book
         self.outbox = outbox
         self._guard = guard
+        self._replies = replies
         self._semaphore = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
         # Set by a 401: queued messages wait for new credentials from then on.
         self._auth_refused = False
@@ -131,10 +138,18 @@ class SmsSender:
                 [RecipientResult(r, Outcome.TOO_LONG, 0) for r in recipients]
             )
         source = source_of(self._hass, context)
+        replied_to = self._replies.replied_to(context)
+        held_back = {
+            recipient
+            for recipient in recipients
+            if recipient.number == replied_to
+            and not self._replies.allow(recipient.number)
+        }
         reservations = {
             recipient: self._guard.try_reserve(segments, source)
             for recipient in recipients
-            if not self._book.is_blocked(recipient.number)
+            if recipient not in held_back
+            and not self._book.is_blocked(recipient.number)
         }
         if any(reservation is None for reservation in reservations.values()):
             self._guard.async_report_refused()
@@ -142,7 +157,9 @@ class SmsSender:
             await self._guard.async_save()
         results = await asyncio.gather(
             *(
-                self._async_send_to(recipient, parts, reservations.get(recipient))
+                self._async_send_to(
+                    recipient, parts, reservations.get(recipient, HELD_BACK)
+                )
                 for recipient in recipients
             )
         )
@@ -157,11 +174,14 @@ class SmsSender:
     ) -> RecipientResult:
         """Send one message now, or queue it behind earlier ones or after a retryable failure.
 
-        `reservation` counted its SMS against the limit; None: they did not fit.
+        `reservation` counted its SMS against the limit; None: they did not fit;
+        HELD_BACK: the reply-loop guard holds the reply back.
         """
         number = recipient.number
         if self._book.is_blocked(number):
             return RecipientResult(recipient, Outcome.BLOCKED, 0)
+        if reservation is HELD_BACK:
+            return RecipientResult(recipient, Outcome.REPLY_LIMITED, 0)
         if reservation is None:
             return RecipientResult(recipient, Outcome.RATE_LIMITED, 0)
         result = await self._async_send_or_queue(recipient, parts)

@@ -11,7 +11,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import Context, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .const import (
@@ -254,6 +254,8 @@ async def async_handle_incoming_sms(
         ATTR_KEYWORD: keyword(message.content),
         ATTR_CONFIG_ENTRY_ID: entry.entry_id,
     }
-    hass.bus.async_fire(EVENT_RECEIVED, data)
+    context = Context()
+    entry.runtime_data.replies.note_incoming(context, message.sender)
+    hass.bus.async_fire(EVENT_RECEIVED, data, context=context)
     async_dispatcher_send(hass, signal_received(entry.entry_id), data)
     return web.Response(status=HTTPStatus.OK)

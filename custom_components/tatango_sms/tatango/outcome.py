@@ -14,6 +14,8 @@ class Outcome(StrEnum):
     """202: the number was invited to opt in; it gets the message once it accepts."""
     QUEUED = "queued"
     """Not taken yet: it is tried again later."""
+    REPLY_LIMITED = "reply_limited"
+    """Not sent, on purpose: the number got enough automatic replies for now."""
     INVALID_AUTH = "invalid_auth"
     """401: the key or the password is wrong."""
     INVALID_URL = "invalid_url"
@@ -48,8 +50,13 @@ class Outcome(StrEnum):
 
     @property
     def ok(self) -> bool:
-        """Return whether the gateway took the message, or will be asked again."""
-        return self in (Outcome.SENT, Outcome.INVITED, Outcome.QUEUED)
+        """Return whether this is no failure: taken, to be tried again, or held back on purpose."""
+        return self in (
+            Outcome.SENT,
+            Outcome.INVITED,
+            Outcome.QUEUED,
+            Outcome.REPLY_LIMITED,
+        )
 
 
 FAILURES_BY_SEVERITY: tuple[Outcome, ...] = tuple(
