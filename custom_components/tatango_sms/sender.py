@@ -166,13 +166,8 @@ class SmsSender:
         }
 
     def name_for(self, sender: str) -> str | None:
-        """Return the saved recipient's name for an incoming sender, if any."""
-        if (recipient := self._saved_by_number.get(sender)) is None:
-            try:
-                number = normalize_phone_number(sender)
-            except InvalidPhoneNumber:
-                return None
-            recipient = self._saved_by_number.get(number)
+        """Return the saved recipient's name for an incoming SMS's normalized sender, if any."""
+        recipient = self._saved_by_number.get(sender)
         return recipient.name if recipient else None
 
     def status_of(self, number: str) -> OptInStatus:
@@ -203,28 +198,31 @@ class SmsSender:
             )
         return recipients
 
-    def message_parts(self, message: str) -> list[str]:
-        """Return the texts to post for one message under the long-message option."""
+    def message_parts(self, message: str, max_sms: int | None = None) -> list[str]:
+        """Return the texts to post for one message under the long-message option, in at most max_sms SMS."""
         if not message.strip():
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="empty_message"
             )
         policy = self._entry.options.get(CONF_LONG_MESSAGES, DEFAULT_LONG_MESSAGES)
-        if policy == LONG_MESSAGES_SEND:
+        if policy == LONG_MESSAGES_SEND and (
+            max_sms is None or sms_info(message).segments <= max_sms
+        ):
             return [message]
-        if policy == LONG_MESSAGES_TRUNCATE:
+        if policy == LONG_MESSAGES_TRUNCATE or max_sms == 1:
             return [truncate_message(message)]
-        return split_message(message)
+        return split_message(message)[:max_sms]
 
     async def async_send(
-        self, message: str, recipients: list[Recipient]
+        self, message: str, recipients: list[Recipient], max_sms: int | None = None
     ) -> list[Outcome]:
         """Send to every recipient; raise naming each failed one if any failed.
 
-        A retryable failure queues the message in the outbox (outcome `queued`),
-        persisted before this returns.
+        A message longer than max_sms SMS is cut to fit. A retryable failure
+        queues the message in the outbox (outcome `queued`), persisted before
+        this returns.
         """
-        parts = self.message_parts(message)
+        parts = self.message_parts(message, max_sms)
         outcomes = await asyncio.gather(
             *(self._async_send_to(recipient, parts) for recipient in recipients)
         )
@@ -400,10 +398,22 @@ def _normalize_target(target: str) -> str:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="unknown_recipient",
-                translation_placeholders={"recipient": target},
+                translation_placeholders={"recipient": _as_shown(target)},
             ) from err
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="invalid_phone_number",
-            translation_placeholders={"recipient": target},
+            translation_placeholders={"recipient": _as_shown(target)},
         ) from err
+
+
+_MAX_SHOWN_CHARACTERS = 60
+
+
+def _as_shown(target: str) -> str:
+    """Return a target for an error message (which may be logged): escaped and cut short."""
+    # A target can come from an incoming SMS: it must not forge log lines.
+    shown = target if target.isprintable() else repr(target)[1:-1]
+    if len(shown) > _MAX_SHOWN_CHARACTERS:
+        return f"{shown[: _MAX_SHOWN_CHARACTERS - 1]}…"
+    return shown
