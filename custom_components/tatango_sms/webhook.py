@@ -27,7 +27,14 @@ from .const import (
     signal_received,
 )
 from .data import TatangoConfigEntry, WebhookStats
-from .mo import MAX_BODY_BYTES, MOError, MOReason, keyword, parse_mo
+from .mo import (
+    MAX_BODY_BYTES,
+    MAX_CONTENT_CHARACTERS,
+    MOError,
+    MOReason,
+    keyword,
+    parse_mo,
+)
 
 # A real MO is a few hundred bytes that arrive at once; a body still arriving
 # after this long is being trickled in to hold the connection.
@@ -192,13 +199,13 @@ async def _async_read_capped(stream: StreamReader) -> bytes | None:
 
 def _decode(request: web.Request, raw: bytes) -> str | bytes | None:
     """Return the body as the parser should see it, or None if it cannot be read."""
-    if not hasattr(request, "read"):
-        codec = "utf-8"  # Relayed by Home Assistant Cloud: always text.
-    elif (charset := request.charset) is None:
+    # Relayed by Home Assistant Cloud: always text, passed on as UTF-8.
+    charset = request.charset if hasattr(request, "read") else "utf-8"
+    if charset is None:
         # No charset in the Content-Type: the XML itself says how it is
         # encoded (BOM, encoding declaration, else UTF-8; RFC 7303).
         return raw
-    elif (codec := _CODECS.get(charset.lower())) is None:
+    if (codec := _CODECS.get(charset.lower())) is None:
         LOGGER.debug("Refused an incoming SMS in the charset %.40r", charset)
         return None
     try:
@@ -212,6 +219,11 @@ _TOO_LARGE = frozenset({MOReason.BODY_TOO_LARGE, MOReason.CONTENT_TOO_LONG})
 
 
 def _too_large(stats: WebhookStats) -> web.Response:
+    LOGGER.debug(
+        "Refused an incoming SMS over %s bytes or %s characters",
+        MAX_BODY_BYTES,
+        MAX_CONTENT_CHARACTERS,
+    )
     stats.too_large += 1
     return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
