@@ -146,40 +146,55 @@ ROWS: Final = [
         Post(message(TEST_NUMBER), "text/xml; charset="), REFUSED, id="charset-empty"
     ),
     pytest.param(
-        Post(message(TEST_NUMBER, "caf\xe9").encode("latin-1"), "text/xml; charset=utf-8"),
+        Post(
+            message(TEST_NUMBER, "caf\xe9").encode("latin-1"), "text/xml; charset=utf-8"
+        ),
         REFUSED,
         id="charset-utf-8-invalid",
     ),
     pytest.param(
-        Post(message(TEST_NUMBER, "caf\xe9").encode("latin-1"), "text/xml; charset=us-ascii"),
+        Post(
+            message(TEST_NUMBER, "caf\xe9").encode("latin-1"),
+            "text/xml; charset=us-ascii",
+        ),
         REFUSED,
         id="charset-us-ascii-8-bit",
     ),
     pytest.param(
-        Post(message(TEST_NUMBER).encode("utf-16-le") + b"<", "text/xml; charset=utf-16le"),
+        Post(
+            message(TEST_NUMBER).encode("utf-16-le") + b"<",
+            "text/xml; charset=utf-16le",
+        ),
         REFUSED,
         id="charset-utf-16-odd-length",
     ),
     pytest.param(
-        Post(message(TEST_NUMBER, "\u20ac5").encode("cp1252"), "text/xml; charset=Windows-1252"),
+        Post(
+            message(TEST_NUMBER, "\u20ac5").encode("cp1252"),
+            "text/xml; charset=Windows-1252",
+        ),
         accepted(TEST_NUMBER, "\u20ac5"),
         id="charset-windows-1252",
     ),
     pytest.param(
-        Post(message(TEST_NUMBER, "caf\xe9 \U0001f3e0").encode("utf-16"), "text/xml; charset=UTF-16"),
+        Post(
+            message(TEST_NUMBER, "caf\xe9 \U0001f3e0").encode("utf-16"),
+            "text/xml; charset=UTF-16",
+        ),
         accepted(TEST_NUMBER, "caf\xe9 \U0001f3e0"),
         id="charset-utf-16",
     ),
     pytest.param(
-        Post(message(TEST_NUMBER, "caf\xe9").encode("latin-1"), "text/xml; charset=ISO-8859-1"),
+        Post(
+            message(TEST_NUMBER, "caf\xe9").encode("latin-1"),
+            "text/xml; charset=ISO-8859-1",
+        ),
         accepted(TEST_NUMBER, "caf\xe9"),
         id="charset-iso-8859-1",
     ),
     # 2. The sender is a phone number, normalized as recipients are.
     pytest.param(Post(message(FORGED_LOG_LINE)), REFUSED, id="sender-forged-log-line"),
-    pytest.param(
-        Post(message("2" * SIXTY_KB, "")), REFUSED, id="sender-60000-digits"
-    ),
+    pytest.param(Post(message("2" * SIXTY_KB, "")), REFUSED, id="sender-60000-digits"),
     pytest.param(Post(message("1234567890123456")), REFUSED, id="sender-16-digits"),
     pytest.param(Post(message("TATANGO")), REFUSED, id="sender-letters"),
     pytest.param(Post(message("206-555-CALL")), REFUSED, id="sender-some-letters"),
@@ -245,8 +260,12 @@ ROWS: Final = [
     pytest.param(
         Post(content_type=None, method="HEAD"), Answer(200, page=""), id="method-head"
     ),
-    pytest.param(Post(mo_xml(TEST_NUMBER, "hi"), method="PUT"), NOT_ALLOWED, id="method-put"),
-    pytest.param(Post(mo_xml(TEST_NUMBER, "hi"), method="PATCH"), NOT_ALLOWED, id="method-patch"),
+    pytest.param(
+        Post(mo_xml(TEST_NUMBER, "hi"), method="PUT"), NOT_ALLOWED, id="method-put"
+    ),
+    pytest.param(
+        Post(mo_xml(TEST_NUMBER, "hi"), method="PATCH"), NOT_ALLOWED, id="method-patch"
+    ),
     pytest.param(Post(method="DELETE"), NOT_ALLOWED, id="method-delete"),
     # 7. Hostile XML: no DTD, entity or XInclude is ever processed.
     pytest.param(Post(BILLION_LAUGHS), REFUSED, id="xml-billion-laughs"),
@@ -268,7 +287,9 @@ ROWS: Final = [
         REFUSED,
         id="xml-xinclude",
     ),
-    pytest.param(Post(message(TEST_NUMBER, "&xxe;")), REFUSED, id="xml-undeclared-entity"),
+    pytest.param(
+        Post(message(TEST_NUMBER, "&xxe;")), REFUSED, id="xml-undeclared-entity"
+    ),
     pytest.param(Post(nested(8_000)), REFUSED, id="xml-nested-8000-deep"),
     pytest.param(
         Post(message(TEST_NUMBER, "hi") + "<message/>"), REFUSED, id="xml-two-roots"
@@ -278,11 +299,19 @@ ROWS: Final = [
         REFUSED,
         id="xml-two-senders",
     ),
-    pytest.param(Post(message(TEST_NUMBER, "hi <b>there</b>")), REFUSED, id="xml-markup-in-content"),
     pytest.param(
-        Post(message(TEST_NUMBER).replace("message", "sms")), REFUSED, id="xml-wrong-root"
+        Post(message(TEST_NUMBER, "hi <b>there</b>")),
+        REFUSED,
+        id="xml-markup-in-content",
     ),
-    pytest.param(Post("<message><content>hi</content></message>"), REFUSED, id="xml-no-sender"),
+    pytest.param(
+        Post(message(TEST_NUMBER).replace("message", "sms")),
+        REFUSED,
+        id="xml-wrong-root",
+    ),
+    pytest.param(
+        Post("<message><content>hi</content></message>"), REFUSED, id="xml-no-sender"
+    ),
     pytest.param(Post(message(" \n ")), REFUSED, id="xml-blank-sender"),
     pytest.param(Post(message(TEST_NUMBER)[:-10]), REFUSED, id="xml-truncated"),
     pytest.param(
@@ -291,13 +320,18 @@ ROWS: Final = [
         id="xml-not-utf-8",
     ),
     pytest.param(
-        Post(b'<?xml version="1.0" encoding="utf-7"?>' + message("+ADI-065550123").encode()),
+        Post(
+            b'<?xml version="1.0" encoding="utf-7"?>'
+            + message("+ADI-065550123").encode()
+        ),
         REFUSED,
         id="xml-declared-utf-7",
     ),
     pytest.param(Post(b""), REFUSED, id="not-xml-empty"),
     pytest.param(Post(" \r\n\t "), REFUSED, id="not-xml-blank"),
-    pytest.param(Post("hello, this is not XML", "text/plain"), REFUSED, id="not-xml-text"),
+    pytest.param(
+        Post("hello, this is not XML", "text/plain"), REFUSED, id="not-xml-text"
+    ),
     pytest.param(
         Post('{"sender": "2065550123", "content": "hi"}', "application/json"),
         REFUSED,
@@ -310,11 +344,15 @@ ROWS: Final = [
     ),
     # Bodies too large to read, however they are sent.
     pytest.param(
-        Post(mo_xml(TEST_NUMBER, "x" * MAX_BODY_BYTES)), TOO_LARGE, id="body-over-64-kib"
+        Post(mo_xml(TEST_NUMBER, "x" * MAX_BODY_BYTES)),
+        TOO_LARGE,
+        id="body-over-64-kib",
     ),
     pytest.param(Post(b"<" * (1024 * 1024)), TOO_LARGE, id="body-1-mib-garbage"),
     pytest.param(
-        Post(b"<message><sender>2065550123</sender><content>", chunks=(b"x" * 8192,) * 9),
+        Post(
+            b"<message><sender>2065550123</sender><content>", chunks=(b"x" * 8192,) * 9
+        ),
         TOO_LARGE,
         id="body-over-64-kib-chunked",
     ),
@@ -327,7 +365,9 @@ ROWS: Final = [
         id="body-over-16-mib-chunked",
     ),
     pytest.param(
-        Post(gzip.compress(b"\0" * (1024 * 1024)), headers={"Content-Encoding": "gzip"}),
+        Post(
+            gzip.compress(b"\0" * (1024 * 1024)), headers={"Content-Encoding": "gzip"}
+        ),
         TOO_LARGE,
         id="body-gzip-1-mib",
     ),
@@ -356,7 +396,9 @@ def secrets_of(entry: MockConfigEntry) -> dict[str, str]:
     }
 
 
-def leaks(caplog: pytest.LogCaptureFixture, entry: MockConfigEntry) -> list[tuple[str, str, str]]:
+def leaks(
+    caplog: pytest.LogCaptureFixture, entry: MockConfigEntry
+) -> list[tuple[str, str, str]]:
     """Return the log lines that show a secret.
 
     The test server's access log shows every URL at INFO; Home Assistant's
@@ -477,7 +519,10 @@ async def test_diagnostics_redact_the_gateway_url(
     hass_client: ClientSessionGenerator,
 ) -> None:
     """Diagnostics show the gateway URL's scheme, host and path, never its user info or query."""
-    url = simulator.messages_url.replace("http://", "http://user:urlpass@") + "?token=t0ken#frag"
+    url = (
+        simulator.messages_url.replace("http://", "http://user:urlpass@")
+        + "?token=t0ken#frag"
+    )
     entry = make_entry(url)
     await async_add_and_set_up(hass, entry)
     assert await async_setup_component(hass, "diagnostics", {})
