@@ -143,7 +143,9 @@ ROWS: Final = [
         id="charset-unknown",
     ),
     pytest.param(
-        Post(message(TEST_NUMBER), "text/xml; charset="), REFUSED, id="charset-empty"
+        Post(message(TEST_NUMBER), "text/xml; charset="),
+        accepted(TEST_NUMBER, "hi"),
+        id="charset-empty-is-none",
     ),
     pytest.param(
         Post(

@@ -209,7 +209,7 @@ class SmsSender:
             max_sms is None or sms_info(message).segments <= max_sms
         ):
             return [message]
-        if policy == LONG_MESSAGES_TRUNCATE or max_sms == 1:
+        if policy == LONG_MESSAGES_TRUNCATE:
             return [truncate_message(message)]
         return split_message(message)[:max_sms]
 

@@ -201,9 +201,10 @@ def _decode(request: web.Request, raw: bytes) -> str | bytes | None:
     """Return the body as the parser should see it, or None if it cannot be read."""
     # Relayed by Home Assistant Cloud: always text, passed on as UTF-8.
     charset = request.charset if hasattr(request, "read") else "utf-8"
-    if charset is None:
-        # No charset in the Content-Type: the XML itself says how it is
-        # encoded (BOM, encoding declaration, else UTF-8; RFC 7303).
+    if not charset:
+        # No charset in the Content-Type (newer aiohttp reads an empty one so
+        # too): the XML itself says how it is encoded (BOM, encoding
+        # declaration, else UTF-8; RFC 7303).
         return raw
     if (codec := _CODECS.get(charset.lower())) is None:
         LOGGER.debug("Refused an incoming SMS in the charset %.40r", charset)
