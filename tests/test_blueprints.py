@@ -209,7 +209,7 @@ def sent(simulator: GatewaySimulator) -> list[tuple[str | None, str | None]]:
             "sms_command.yaml",
             {"keyword", "command_actions", "reply", "saved_recipients_only"},
         ),
-        ("auto_reply.yaml", {"reply", "saved_recipients_only"}),
+        ("auto_reply.yaml", {"reply", "max_sms", "saved_recipients_only"}),
     ],
 )
 def test_blueprint_metadata(file_name: str, inputs: set[str]) -> None:
@@ -368,23 +368,63 @@ async def test_commands_side_by_side(
 
 # Auto-reply
 
+AUTOMATIC_REPLY: Final = (
+    "Thanks, your message was received. This is an automatic reply."
+)
+REVERSED: Final = "{{ trigger.event.data.content[::-1] }}"
+"""The gateway documentation's example reply: as long as the SMS it answers."""
 
-async def test_auto_reply_reverses_the_message(
+
+async def test_auto_reply_default_reply(
     hass: HomeAssistant,
     simulator: GatewaySimulator,
     sms: Sms,
 ) -> None:
-    """The default reply is the message reversed, as in the gateway's documentation, to anyone."""
+    """By default anyone gets the same short reply in one SMS, however long their SMS was."""
     await set_up_automations(hass, auto_reply())
 
     await sms(STRANGER, "Hello, world! <3 & 🏠")
-    await sms(ALICE, "PING 5e1")
+    await sms(ALICE, "x" * 1600)
+
+    assert sent(simulator) == [(STRANGER, AUTOMATIC_REPLY), (ALICE, AUTOMATIC_REPLY)]
+    assert simulator.delivered(STRANGER) == [AUTOMATIC_REPLY]
+
+
+async def test_auto_reply_is_one_sms_by_default(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """A reply longer than one SMS is cut to one, at a space: one SMS received makes at most one sent."""
+    await set_up_automations(hass, auto_reply(reply=REVERSED))
+    words = " ".join(f"w{i:04}" for i in range(266))
+
+    await sms(STRANGER, words)
+
+    # Words of five characters and a space: 26 of them fit in 160 characters.
+    reply = words[::-1]
+    assert sent(simulator) == [(STRANGER, reply[:156])]
+    assert reply[155] == " "
+
+
+async def test_auto_reply_longer_when_allowed(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """With "Longest reply" raised, a long reply goes out in that many SMS at most."""
+    await set_up_automations(hass, auto_reply(reply=REVERSED, max_sms=3))
+
+    await sms(STRANGER, "a" * 1600)
+    await sms(ALICE, "b" * 200)
 
     assert sent(simulator) == [
-        (STRANGER, "🏠 & 3< !dlrow ,olleH"),
-        (ALICE, "1e5 GNIP"),
+        (STRANGER, "a" * 160),
+        (STRANGER, "a" * 160),
+        (STRANGER, "a" * 160),
+        (ALICE, "b" * 160),
+        (ALICE, "b" * 40),
     ]
-    assert simulator.delivered(STRANGER) == ["🏠 & 3< !dlrow ,olleH"]
 
 
 async def test_auto_reply_to_a_new_number_invites_it(
@@ -399,10 +439,10 @@ async def test_auto_reply_to_a_new_number_invites_it(
     await sms(newcomer, "abc")
 
     assert [(r.recipient, r.message, r.status) for r in simulator.requests] == [
-        (newcomer, "cba", 202)
+        (newcomer, AUTOMATIC_REPLY, 202)
     ]
     simulator.opt_in(newcomer)
-    assert simulator.delivered(newcomer) == ["cba"]
+    assert simulator.delivered(newcomer) == [AUTOMATIC_REPLY]
 
 
 async def test_auto_reply_saved_recipients_only(
@@ -416,7 +456,7 @@ async def test_auto_reply_saved_recipients_only(
     await sms(STRANGER, "hello")
     await sms(ALICE, "hello")
 
-    assert sent(simulator) == [(ALICE, "olleh")]
+    assert sent(simulator) == [(ALICE, AUTOMATIC_REPLY)]
 
 
 async def test_auto_reply_custom_and_empty_replies(
@@ -453,7 +493,7 @@ async def test_auto_reply_to_an_empty_message_sends_nothing(
     sms: Sms,
 ) -> None:
     """The reverse of an empty SMS is empty: nothing is sent, and nothing fails."""
-    await set_up_automations(hass, auto_reply())
+    await set_up_automations(hass, auto_reply(reply=REVERSED))
 
     await sms(ALICE, "")
     await sms(ALICE, "  ")
@@ -477,7 +517,9 @@ async def test_replies_go_out_through_the_receiving_account(
     )
     await async_add_and_set_up(hass, other)
     other_simulator.opt_in(ALICE)
-    await set_up_automations(hass, auto_reply(), command(**GARAGE_COMMAND))
+    await set_up_automations(
+        hass, auto_reply(reply=REVERSED), command(**GARAGE_COMMAND)
+    )
 
     await sms(ALICE, "one")
     await sms(ALICE, "two", entry=other, gateway=other_simulator)

@@ -102,18 +102,22 @@ async def test_sms_from_saved_recipient_is_named(
     received: list[Event[dict[str, Any]]],
     sender: str,
 ) -> None:
-    """An SMS from a saved recipient's number, however written, names the recipient in the event and the event entity."""
+    """An SMS from a saved recipient's number, however written, names the recipient in the event and the event entity.
+
+    The event's sender is the number as saved, so automations can compare it.
+    """
     assert await phone.text(sender, "STATUS garage") == 200
     await hass.async_block_till_done()
 
     assert len(received) == 1
     assert received[0].data["recipient"] == "Alice"
-    assert received[0].data["sender"] == sender
+    assert received[0].data["sender"] == ALICE_NUMBER
     assert received[0].data["content"] == "STATUS garage"
     assert received[0].data["config_entry_id"] == setup_entry.entry_id
     attributes = event_entity_attributes(hass)
     assert attributes["event_type"] == "received"
     assert attributes["recipient"] == "Alice"
+    assert attributes["sender"] == ALICE_NUMBER
     assert attributes["content"] == "STATUS garage"
 
 
@@ -134,7 +138,7 @@ async def test_sms_from_unknown_sender_has_no_recipient(
 
 
 @pytest.mark.parametrize("entry_options", [IGNORE_UNKNOWN])
-@pytest.mark.parametrize("sender", [STRANGER_NUMBER, "TATANGO", "12345"])
+@pytest.mark.parametrize("sender", [STRANGER_NUMBER, "+44 20 7946 0958", "12345"])
 async def test_unknown_sender_ignored_when_option_off(
     hass: HomeAssistant,
     phone: Phone,

@@ -118,12 +118,17 @@ async def test_user_story_set_up_and_receive(
     assert state.attributes["keyword"] == "PING"
 
 
-async def test_setup_registers_a_post_only_webhook(
+async def test_setup_registers_the_webhook(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     hass_ws_client: WebSocketGenerator,
 ) -> None:
-    """A loaded entry has one webhook, named after it, reachable from outside, POST only."""
+    """A loaded entry has one webhook, named after it, reachable from outside.
+
+    It takes every method Home Assistant routes to webhooks, so that none is
+    refused by Home Assistant with a warning that shows the webhook id; it
+    answers all but POST itself (tests/test_attack.py).
+    """
     ws = await hass_ws_client(hass)
 
     assert await list_webhooks(hass, ws) == [
@@ -132,7 +137,7 @@ async def test_setup_registers_a_post_only_webhook(
             "domain": DOMAIN,
             "name": "Tatango SMS",
             "local_only": False,
-            "allowed_methods": ["POST"],
+            "allowed_methods": ["GET", "HEAD", "POST", "PUT"],
         }
     ]
 

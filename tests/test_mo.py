@@ -8,6 +8,7 @@ import pytest
 
 from custom_components.tatango_sms.tatango.mo import (
     MAX_BODY_BYTES,
+    MAX_CONTENT_CHARACTERS,
     IncomingMessage,
     MOError,
     MOReason,
@@ -45,18 +46,26 @@ def assert_rejected(body: bytes | str, reason: MOReason) -> MOError:
 # Well-formed messages
 
 
+DOCUMENTED_EXAMPLE = DOCUMENTED_BODY.replace("PHONE_NUMBER", "9998887777")
+
+
 def test_documented_format() -> None:
-    """The published example parses to its sender and content."""
-    assert parse_mo(DOCUMENTED_BODY) == IncomingMessage(
-        sender="PHONE_NUMBER", content="MESSAGE_BODY"
+    """The published example, with a phone number for its placeholder, parses to its sender and content."""
+    assert parse_mo(DOCUMENTED_EXAMPLE) == IncomingMessage(
+        sender="9998887777", content="MESSAGE_BODY"
     )
 
 
 def test_documented_format_as_bytes() -> None:
     """Bytes and str bodies parse the same."""
-    assert parse_mo(DOCUMENTED_BODY.encode()) == IncomingMessage(
-        sender="PHONE_NUMBER", content="MESSAGE_BODY"
+    assert parse_mo(DOCUMENTED_EXAMPLE.encode()) == IncomingMessage(
+        sender="9998887777", content="MESSAGE_BODY"
     )
+
+
+def test_documented_placeholder_is_no_sender() -> None:
+    """The published example as written has "PHONE_NUMBER" for a sender: not a phone number."""
+    assert_rejected(DOCUMENTED_BODY, MOReason.INVALID_SENDER)
 
 
 def test_without_xml_declaration() -> None:
@@ -167,14 +176,31 @@ def test_missing_content() -> None:
     [
         ("9998887777", "9998887777"),
         ("  9998887777\n", "9998887777"),
-        ("\n    +1 (999) 888-7777\n  ", "+1 (999) 888-7777"),
-        ("<![CDATA[9998887777]]>", "9998887777"),
-        ("abc&amp;def", "abc&def"),
+        ("\n    +1 (999) 888-7777\n  ", "9998887777"),
+        ("<![CDATA[1-999-888-7777]]>", "9998887777"),
+        ("+44 (0)20 7946-0958", "+4402079460958"),
+        ("12345", "12345"),
     ],
 )
-def test_sender_is_stripped_but_not_normalized(sender_xml: str, expected: str) -> None:
-    """The sender loses surrounding whitespace only."""
+def test_sender_is_normalized(sender_xml: str, expected: str) -> None:
+    """The sender is a phone number, normalized as saved recipients are."""
     assert parse_mo(mo_body(sender_xml, "x")).sender == expected
+
+
+@pytest.mark.parametrize(
+    "sender_xml",
+    [
+        "abc&amp;def",
+        "PHONE_NUMBER",
+        "9998887777&#10;forged log line",
+        "1234567890123456",
+        "9" * 60_000,
+    ],
+    ids=["markup", "placeholder", "line-break", "16-digits", "60000-digits"],
+)
+def test_sender_that_is_no_phone_number(sender_xml: str) -> None:
+    """A sender that is not a phone number of at most 15 digits is refused."""
+    assert_rejected(mo_body(sender_xml, "x"), MOReason.INVALID_SENDER)
 
 
 def test_other_elements_and_attributes_are_ignored() -> None:
@@ -200,7 +226,7 @@ def test_xinclude_in_cdata_is_just_text() -> None:
 
 def test_incoming_message_is_frozen() -> None:
     """A parsed message cannot be changed."""
-    message = parse_mo(DOCUMENTED_BODY)
+    message = parse_mo(DOCUMENTED_EXAMPLE)
     with pytest.raises(dataclasses.FrozenInstanceError):
         message.content = "changed"  # type: ignore[misc]
     assert not hasattr(message, "__dict__")
@@ -210,12 +236,16 @@ def test_incoming_message_is_frozen() -> None:
 
 
 def _padded_body(total_bytes: int, filler: str = "a") -> str:
-    """Return a valid MO body of exactly total_bytes UTF-8 bytes, padded with filler."""
-    skeleton = mo_body("9998887777", "<![CDATA[]]>")
-    room = total_bytes - len(skeleton.encode())
+    """Return a valid MO body of exactly total_bytes UTF-8 bytes, padded with filler in an element that is ignored."""
+
+    def padded(padding: str) -> str:
+        return mo_body("9998887777", "hi").replace(
+            "</message>", f"<padding>{padding}</padding></message>"
+        )
+
+    room = total_bytes - len(padded("").encode())
     filler_bytes = len(filler.encode())
-    padding = filler * (room // filler_bytes) + "b" * (room % filler_bytes)
-    body = mo_body("9998887777", f"<![CDATA[{padding}]]>")
+    body = padded(filler * (room // filler_bytes) + "b" * (room % filler_bytes))
     assert len(body.encode()) == total_bytes
     return body
 
@@ -226,10 +256,7 @@ def test_exactly_64_kib_is_allowed(filler: str) -> None:
     body = _padded_body(64 * 1024, filler)
     assert MAX_BODY_BYTES == 65536
     message = parse_mo(body)
-    assert message.sender == "9998887777"
-    assert len(message.content.encode()) == 65536 - len(
-        mo_body("9998887777", "<![CDATA[]]>")
-    )
+    assert message == IncomingMessage(sender="9998887777", content="hi")
     assert parse_mo(body.encode()) == message
 
 
@@ -251,6 +278,17 @@ def test_multibyte_str_under_limit_in_characters_but_over_in_bytes() -> None:
 def test_huge_body_is_too_large() -> None:
     """A body far over the limit is rejected before parsing."""
     assert_rejected(b"<" * (10 * 1024 * 1024), MOReason.BODY_TOO_LARGE)
+
+
+@pytest.mark.parametrize("character", ["a", "😀"])
+def test_content_up_to_1600_characters(character: str) -> None:
+    """Content of ten SMS' worth of characters is a message; one character more is too long."""
+    assert MAX_CONTENT_CHARACTERS == 1600
+    content = character * 1600
+    assert parse_mo(mo_body("9998887777", content)).content == content
+    assert_rejected(
+        mo_body("9998887777", f"{content}{character}"), MOReason.CONTENT_TOO_LONG
+    )
 
 
 # Hostile and invalid bodies
@@ -461,7 +499,9 @@ def test_reasons_are_strings() -> None:
         "forbidden_xml",
         "wrong_root",
         "missing_sender",
+        "invalid_sender",
         "unexpected_markup",
+        "content_too_long",
     }
 
 

@@ -13,6 +13,7 @@ from custom_components.tatango_sms.tatango.phone import (
     SmsEncoding,
     SmsInfo,
     normalize_phone_number,
+    normalize_sender,
     sms_info,
     split_message,
     truncate_message,
@@ -153,6 +154,68 @@ def test_reason_codes_are_strings() -> None:
         "exchange_code",
     }
     assert PhoneNumberReason.COUNTRY_CODE == "country_code"
+
+
+# Senders of incoming SMS
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("9998887777", "9998887777"),
+        ("+1 (999) 888-7777", "9998887777"),
+        ("1.999.888.7777", "9998887777"),
+        ("  (999) 888-7777\n", "9998887777"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("+52 (55) 1234-5678", "+525512345678"),
+        ("0998887777", "0998887777"),
+        ("9990887777", "9990887777"),
+        ("+1 999 888 777", "+1999888777"),
+        ("12345", "12345"),
+        ("7", "7"),
+        ("+123 456 789 012 345", "+123456789012345"),
+        ("123456789012345", "123456789012345"),
+    ],
+)
+def test_sender_is_normalized(text: str, expected: str) -> None:
+    """A sender is stored as recipients are: US/Canada as 10 digits, any other number as its digits (and '+')."""
+    assert normalize_sender(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "  ",
+        "+",
+        "( ) -",
+        "PHONE_NUMBER",
+        "1-800-FLOWERS",
+        "9998887777 ext 12",
+        "++19998887777",
+        "999+888+7777",
+        "9998887777\n2025-01-01 00:00:00.000 ERROR forged",
+        "+1234567890123456",
+        "1234567890123456",
+        "9" * 60_000,
+        "\u0669\u0669\u0669\u0668\u0668\u0668\u0667\u0667\u0667\u0667",
+        "\uff19\uff19\uff19\uff18\uff18\uff18\uff17\uff17\uff17\uff17",
+    ],
+)
+def test_sender_that_is_no_phone_number(text: str) -> None:
+    """Anything but digits with the usual punctuation, at most 15 digits (E.164's limit), is no sender."""
+    assert normalize_sender(text) is None
+
+
+@given(st.from_regex(r"\A\+?[0-9 ().-]{1,30}\Z"))
+def test_normalized_sender_is_plus_and_digits(text: str) -> None:
+    """A sender accepted is only digits, after at most a '+', and normalizes to itself."""
+    number = normalize_sender(text)
+    if number is not None:
+        assert number.removeprefix("+").isdecimal()
+        assert number.isascii()
+        assert len(number.removeprefix("+")) <= 15
+        assert normalize_sender(number) == number
 
 
 # GSM 03.38, from the Unicode consortium's GSM0338.TXT: the default alphabet by

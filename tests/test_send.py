@@ -234,6 +234,34 @@ async def test_invalid_number_error_names_it(
     assert simulator.requests == []
 
 
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        (
+            "Carol\r\n2025-01-01 00:00:00.000 ERROR (MainThread) forged",
+            "Carol\\r\\n2025-01-01 00:00:00.000 ERROR (MainThread) forged",
+        ),
+        ("555\n0123\t", "555\\n0123\\t"),
+        ("x" * 1600, "x" * 59 + "…"),
+    ],
+    ids=["forged-log-line", "control-characters", "long"],
+)
+async def test_error_shows_a_target_escaped_and_short(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    target: str,
+    shown: str,
+) -> None:
+    """A target from an incoming SMS cannot forge log lines or flood the log through the error that names it."""
+    with pytest.raises(ServiceValidationError) as exc_info:
+        await send(hass, message="Hi", recipients=[target])
+
+    assert exc_info.value.translation_placeholders == {"recipient": shown}
+    assert "\n" not in str(exc_info.value)
+    assert simulator.requests == []
+
+
 async def test_unloaded_entry_is_refused(
     hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
 ) -> None:
@@ -770,6 +798,65 @@ async def test_long_message_sent_unchanged(
             }
         ]
     }
+
+
+@pytest.mark.parametrize(
+    ("entry_options", "max_sms", "expected"),
+    [
+        ({}, 1, [LONG_GSM[:160]]),
+        ({}, 2, [LONG_GSM[:160], LONG_GSM[160:320]]),
+        ({}, 99, None),
+        ({"long_messages": "truncate"}, 2, [LONG_GSM[:160]]),
+        ({"long_messages": "send"}, 1, [LONG_GSM[:160]]),
+        (
+            {"long_messages": "send"},
+            3,
+            [LONG_GSM[:160], LONG_GSM[160:320], LONG_GSM[320:472]],
+        ),
+        ({"long_messages": "send"}, 4, [LONG_GSM]),
+    ],
+    ids=[
+        "split-1",
+        "split-2",
+        "split-more-than-needed",
+        "truncate-2",
+        "send-1",
+        "send-3",
+        "send-4",
+    ],
+)
+@pytest.mark.usefixtures("setup_entry")
+async def test_max_sms_cuts_a_long_message(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    max_sms: int,
+    expected: list[str] | None,
+) -> None:
+    """`max_sms` bounds the SMS each recipient gets, whatever the long-message option; a message that fits is sent as the option says."""
+    simulator.opt_in(ALICE_NUMBER)
+    # 481 characters: split at spaces after 160, 320 and 472 characters, or
+    # four SMS of 153 sent concatenated.
+    assert len(LONG_GSM) == 481
+
+    response = await send(hass, message=LONG_GSM, recipients=["Alice"], max_sms=max_sms)
+
+    delivered = simulator.delivered(ALICE_NUMBER)
+    if expected is None:
+        assert len(delivered) == 4
+        assert "".join(delivered) == LONG_GSM
+    else:
+        assert delivered == expected
+    assert response is not None
+    assert response["recipients"][0]["sms_sent"] <= max_sms
+
+
+async def test_max_sms_must_be_positive(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """`max_sms` below 1 is refused by the schema, and nothing is sent."""
+    with pytest.raises(vol.Invalid, match="max_sms"):
+        await send(hass, message="Hi", recipients=["Alice"], max_sms=0)
+    assert simulator.requests == []
 
 
 async def test_short_message_is_one_sms(

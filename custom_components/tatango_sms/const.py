@@ -57,6 +57,7 @@ DEFAULT_ACCEPT_UNKNOWN_SENDERS: Final = True
 ATTR_RECIPIENT: Final = "recipient"
 ATTR_RECIPIENTS: Final = "recipients"
 ATTR_MESSAGE: Final = "message"
+ATTR_MAX_SMS: Final = "max_sms"
 
 SERVICE_SEND_MESSAGE: Final = "send_message"
 

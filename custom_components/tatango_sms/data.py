@@ -26,6 +26,7 @@ class WebhookStats:
     received: int = 0
     rejected: int = 0
     too_large: int = 0
+    timed_out: int = 0
     unknown_senders_ignored: int = 0
 
 

@@ -105,33 +105,37 @@ class SmsSender:
         # One message at a time per number keeps them in order, queued or not.
         self._number_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    def message_parts(self, message: str) -> list[str]:
-        """Return the texts to post for one message under the long-message option."""
+    def message_parts(self, message: str, max_sms: int | None = None) -> list[str]:
+        """Return the texts to post for one message under the long-message option, in at most max_sms SMS."""
         if not message.strip():
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="empty_message"
             )
         policy = self._entry.options.get(CONF_LONG_MESSAGES, DEFAULT_LONG_MESSAGES)
-        if policy == LONG_MESSAGES_SEND:
+        if policy == LONG_MESSAGES_SEND and (
+            max_sms is None or sms_info(message).segments <= max_sms
+        ):
             return [message]
         if policy == LONG_MESSAGES_TRUNCATE:
             return [truncate_message(message)]
-        return split_message(message)
+        return split_message(message)[:max_sms]
 
     async def async_send(
         self,
         message: str,
         recipients: list[Recipient],
         context: Context | None = None,
+        *,
+        max_sms: int | None = None,
     ) -> list[RecipientResult]:
         """Send to every recipient; raise naming each failed one if any failed.
 
-        Each recipient's SMS are counted against the hourly limit before any is
+        A message longer than max_sms SMS is cut to fit. Each recipient's SMS are counted against the hourly limit before any is
         posted; a recipient they would not fit is refused (`rate_limited`). A
         retryable failure queues the message in the outbox (outcome `queued`),
         persisted before this returns.
         """
-        parts = self.message_parts(message)
+        parts = self.message_parts(message, max_sms)
         segments = sum(sms_info(part).segments for part in parts)
         if segments > int(self._entry.options.get(CONF_MAX_PARTS, DEFAULT_MAX_PARTS)):
             raise send_failed_error(

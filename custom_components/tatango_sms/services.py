@@ -17,6 +17,7 @@ from homeassistant.helpers import config_validation as cv
 
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
+    ATTR_MAX_SMS,
     ATTR_MESSAGE,
     ATTR_RECIPIENTS,
     DOMAIN,
@@ -29,6 +30,7 @@ SEND_MESSAGE_SCHEMA = vol.Schema(
         vol.Required(ATTR_MESSAGE): cv.string,
         vol.Required(ATTR_RECIPIENTS): vol.All(cv.ensure_list, [cv.string]),
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_MAX_SMS): vol.All(vol.Coerce(int), vol.Range(min=1)),
     }
 )
 
@@ -78,6 +80,9 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
     recipients = entry.runtime_data.targets.resolve(call.data[ATTR_RECIPIENTS])
     results = await entry.runtime_data.sender.async_send(
-        call.data[ATTR_MESSAGE], recipients, call.context
+        call.data[ATTR_MESSAGE],
+        recipients,
+        call.context,
+        max_sms=call.data.get(ATTR_MAX_SMS),
     )
     return {"recipients": [result.as_response() for result in results]}

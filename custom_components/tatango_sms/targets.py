@@ -41,13 +41,8 @@ class Targets:
         }
 
     def name_for(self, sender: str) -> str | None:
-        """Return the saved recipient's name for an incoming sender, if any."""
-        if (recipient := self._saved_by_number.get(sender)) is None:
-            try:
-                number = normalize_phone_number(sender)
-            except InvalidPhoneNumber:
-                return None
-            recipient = self._saved_by_number.get(number)
+        """Return the saved recipient's name for an incoming SMS's normalized sender, if any."""
+        recipient = self._saved_by_number.get(sender)
         return recipient.name if recipient else None
 
     def resolve(self, targets: Iterable[str] | None) -> list[Recipient]:
@@ -82,10 +77,22 @@ def _normalize_target(target: str) -> str:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="unknown_recipient",
-                translation_placeholders={"recipient": target},
+                translation_placeholders={"recipient": _as_shown(target)},
             ) from err
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="invalid_phone_number",
-            translation_placeholders={"recipient": target},
+            translation_placeholders={"recipient": _as_shown(target)},
         ) from err
+
+
+_MAX_SHOWN_CHARACTERS = 60
+
+
+def _as_shown(target: str) -> str:
+    """Return a target for an error message (which may be logged): escaped and cut short."""
+    # A target can come from an incoming SMS: it must not forge log lines.
+    shown = target if target.isprintable() else repr(target)[1:-1]
+    if len(shown) > _MAX_SHOWN_CHARACTERS:
+        return f"{shown[: _MAX_SHOWN_CHARACTERS - 1]}…"
+    return shown

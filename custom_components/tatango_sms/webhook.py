@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from aiohttp import ClientError, hdrs, web
+from aiohttp import ClientError, StreamReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from homeassistant.components import webhook
@@ -29,7 +30,45 @@ from .const import (
     signal_received,
 )
 from .data import TatangoConfigEntry, WebhookStats
-from .tatango.mo import MAX_BODY_BYTES, MOError, MOReason, keyword, parse_mo
+from .tatango.mo import (
+    MAX_BODY_BYTES,
+    MAX_CONTENT_CHARACTERS,
+    MOError,
+    MOReason,
+    keyword,
+    parse_mo,
+)
+
+# A real MO is a few hundred bytes that arrive at once; a body still arriving
+# after this long is being trickled in to hold the connection.
+BODY_TIMEOUT = 5.0
+
+# The text charsets HTTP clients send XML in, by IANA name and common alias.
+# Any other name is refused, although Python may know it: some codecs decode
+# escapes the poster chose (utf-7, unicode_escape, idna), others are no text
+# at all (base64, undefined).
+_CODECS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-16": "utf-16",
+    "utf-16le": "utf-16-le",
+    "utf-16be": "utf-16-be",
+    "us-ascii": "ascii",
+    "ascii": "ascii",
+    "iso-8859-1": "latin-1",
+    "iso8859-1": "latin-1",
+    "latin1": "latin-1",
+    "windows-1252": "cp1252",
+    "cp1252": "cp1252",
+}
+
+# Every method Home Assistant routes to webhooks (PATCH and DELETE it answers
+# 405 itself): for a method not registered it logs the webhook id at WARNING.
+_METHODS = (hdrs.METH_GET, hdrs.METH_HEAD, hdrs.METH_POST, hdrs.METH_PUT)
+WEBHOOK_PAGE = (
+    "This is the Tatango SMS webhook of Home Assistant: "
+    "the Tatango gateway POSTs incoming SMS here.\n"
+)
 
 
 class CloudhookUnavailable(Exception):
@@ -89,6 +128,8 @@ def async_register_webhook(hass: HomeAssistant, entry: TatangoConfigEntry) -> No
     async def handle(
         hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
+        if request.method != hdrs.METH_POST:
+            return _answer_not_posted(request.method)
         return await async_handle_incoming_sms(hass, entry, request)
 
     webhook.async_register(
@@ -98,7 +139,7 @@ def async_register_webhook(hass: HomeAssistant, entry: TatangoConfigEntry) -> No
         webhook_id,
         handle,
         local_only=False,
-        allowed_methods=[hdrs.METH_POST],
+        allowed_methods=_METHODS,
     )
     entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
 
@@ -169,9 +210,30 @@ def _declared_length(request: web.Request) -> int:
         return 0
 
 
+def _answer_not_posted(method: str) -> web.Response:
+    """Tell a browser what this URL is; refuse other methods."""
+    if method in (hdrs.METH_GET, hdrs.METH_HEAD):
+        return web.Response(text=WEBHOOK_PAGE)
+    return web.Response(
+        status=HTTPStatus.METHOD_NOT_ALLOWED, headers={hdrs.ALLOW: "GET, HEAD, POST"}
+    )
+
+
 async def _async_read_body(request: web.Request) -> bytes | None:
-    """Return the posted body, or None as soon as it is over MAX_BODY_BYTES."""
+    """Return the posted body, or None as soon as it is over MAX_BODY_BYTES.
+
+    Raises TimeoutError when the body takes over BODY_TIMEOUT to arrive.
+    """
     stream = request.content  # a new reader on each access for relayed requests
+    # Relayed bodies, and most posted ones, are complete when the handler runs.
+    if isinstance(stream, StreamReader) and not stream.is_eof():
+        async with asyncio.timeout(BODY_TIMEOUT):
+            return await _async_read_capped(stream)
+    return await _async_read_capped(stream)
+
+
+async def _async_read_capped(stream: StreamReader) -> bytes | None:
+    """Read a body, or return None as soon as it is over MAX_BODY_BYTES."""
     chunks: list[bytes] = []
     size = 0
     while chunk := await stream.read(MAX_BODY_BYTES + 1 - size):
@@ -184,20 +246,32 @@ async def _async_read_body(request: web.Request) -> bytes | None:
 
 def _decode(request: web.Request, raw: bytes) -> str | bytes | None:
     """Return the body as the parser should see it, or None if it cannot be read."""
-    relayed = not hasattr(request, "read")  # by Home Assistant Cloud: always text
-    if not (charset := "utf-8" if relayed else request.charset):
-        # No charset in the Content-Type: the XML itself says how it is
-        # encoded (BOM, encoding declaration, else UTF-8; RFC 7303).
+    # Relayed by Home Assistant Cloud: always text, passed on as UTF-8.
+    charset = request.charset if hasattr(request, "read") else "utf-8"
+    if not charset:
+        # No charset in the Content-Type (newer aiohttp reads an empty one so
+        # too): the XML itself says how it is encoded (BOM, encoding
+        # declaration, else UTF-8; RFC 7303).
         return raw
+    if (codec := _CODECS.get(charset.lower())) is None:
+        LOGGER.debug("Refused an incoming SMS in the charset %.40r", charset)
+        return None
     try:
-        return raw.decode(charset)
-    except (UnicodeDecodeError, LookupError):
-        # Not text in the Content-Type's charset: let the XML declaration
-        # decide, as the gateway's own MO reader did.
-        return None if relayed else raw
+        return raw.decode(codec)
+    except UnicodeError:
+        LOGGER.debug("Refused an incoming SMS that is not valid %s", codec)
+        return None
+
+
+_TOO_LARGE = frozenset({MOReason.BODY_TOO_LARGE, MOReason.CONTENT_TOO_LONG})
 
 
 def _too_large(stats: WebhookStats) -> web.Response:
+    LOGGER.debug(
+        "Refused an incoming SMS over %s bytes or %s characters",
+        MAX_BODY_BYTES,
+        MAX_CONTENT_CHARACTERS,
+    )
     stats.too_large += 1
     return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
@@ -205,6 +279,12 @@ def _too_large(stats: WebhookStats) -> web.Response:
 def _rejected(stats: WebhookStats) -> web.Response:
     stats.rejected += 1
     return web.Response(status=HTTPStatus.BAD_REQUEST)
+
+
+def _timed_out(stats: WebhookStats) -> web.Response:
+    LOGGER.debug("An incoming SMS took over %s s to arrive", BODY_TIMEOUT)
+    stats.timed_out += 1
+    return web.Response(status=HTTPStatus.REQUEST_TIMEOUT)
 
 
 async def async_handle_incoming_sms(
@@ -226,6 +306,8 @@ async def async_handle_incoming_sms(
         # chunked or compressed one.
         LOGGER.debug("Could not read an incoming SMS: %s", type(err).__name__)
         return _rejected(stats)
+    except TimeoutError:
+        return _timed_out(stats)
     if raw is None:
         return _too_large(stats)
     if (body := _decode(request, raw)) is None:
@@ -233,7 +315,7 @@ async def async_handle_incoming_sms(
     try:
         message = parse_mo(body)
     except MOError as err:
-        if err.reason == MOReason.BODY_TOO_LARGE:
+        if err.reason in _TOO_LARGE:
             return _too_large(stats)
         LOGGER.debug("Rejected an incoming SMS: %s", err.reason)
         return _rejected(stats)

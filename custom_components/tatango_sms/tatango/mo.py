@@ -10,7 +10,8 @@ Knows nothing about Home Assistant. The gateway posts this XML::
 
 Anyone who knows the webhook URL can post anything, so the body is size-capped
 and parsed with defusedxml with DTDs forbidden: no entity declaration, internal
-or external, is ever expanded.
+or external, is ever expanded. The sender must be a phone number (it is
+normalized as recipients are) and the content at most MAX_CONTENT_CHARACTERS.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
 
+from .phone import normalize_sender
+
 MAX_BODY_BYTES = 64 * 1024
+# Ten SMS of 160 characters: more than anyone types into a phone (SMS APIs such
+# as Twilio's cap a message there too). Longer posts did not come from a phone,
+# and whatever replies to them should not have to handle them.
+MAX_CONTENT_CHARACTERS = 1600
 _MAX_UTF8_BYTES_PER_CHARACTER = 4
 
 
@@ -35,7 +42,9 @@ class MOReason(StrEnum):
     FORBIDDEN_XML = "forbidden_xml"
     WRONG_ROOT = "wrong_root"
     MISSING_SENDER = "missing_sender"
+    INVALID_SENDER = "invalid_sender"
     UNEXPECTED_MARKUP = "unexpected_markup"
+    CONTENT_TOO_LONG = "content_too_long"
 
 
 class MOError(ValueError):
@@ -49,7 +58,7 @@ class MOError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class IncomingMessage:
-    """One SMS sent to the gateway: who sent it and exactly what they typed."""
+    """One SMS sent to the gateway: who sent it (normalized) and exactly what they typed."""
 
     sender: str
     content: str
@@ -65,7 +74,15 @@ def parse_mo(body: bytes | str) -> IncomingMessage:
     sender = _text_of(sender_element).strip()
     if not sender:
         raise MOError(MOReason.MISSING_SENDER, "the message has no sender")
-    return IncomingMessage(sender=sender, content=_text_of(content_element))
+    if (number := normalize_sender(sender)) is None:
+        raise MOError(MOReason.INVALID_SENDER, "the sender is not a phone number")
+    content = _text_of(content_element)
+    if len(content) > MAX_CONTENT_CHARACTERS:
+        raise MOError(
+            MOReason.CONTENT_TOO_LONG,
+            f"the content is over {MAX_CONTENT_CHARACTERS} characters",
+        )
+    return IncomingMessage(sender=number, content=content)
 
 
 def keyword(content: str) -> str:

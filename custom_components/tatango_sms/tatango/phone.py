@@ -58,6 +58,8 @@ _PHONE_NUMBER_CHARACTERS = re.compile(r"\+?[0-9\s().-]*")
 _NON_DIGITS = re.compile(r"[^0-9]")
 _NATIONAL_DIGITS = 10
 _NORTH_AMERICAN_COUNTRY_CODE = "1"
+_NATIONAL_NUMBER = re.compile(r"[2-9][0-9]{2}[2-9][0-9]{6}")
+MAX_E164_DIGITS = 15
 
 
 def normalize_phone_number(text: str) -> str:
@@ -74,6 +76,26 @@ def normalize_phone_number(text: str) -> str:
     if national[3] in "01":
         raise InvalidPhoneNumber(PhoneNumberReason.EXCHANGE_CODE, text)
     return national
+
+
+def normalize_sender(text: str) -> str | None:
+    """Return an SMS's sender the way recipients are stored, or None if it is not a phone number.
+
+    A US/Canada number becomes its 10 digits; any other number of up to 15
+    digits (E.164's limit) keeps only its digits, after its "+" if it had one.
+    """
+    if _NATIONAL_NUMBER.fullmatch(text):
+        return text  # As the gateway sends it: nothing to do.
+    number = text.strip()
+    if not _PHONE_NUMBER_CHARACTERS.fullmatch(number):
+        return None
+    digits = _NON_DIGITS.sub("", number)
+    if not digits or len(digits) > MAX_E164_DIGITS:
+        return None
+    try:
+        return normalize_phone_number(number)
+    except InvalidPhoneNumber:
+        return f"+{digits}" if number.startswith("+") else digits
 
 
 def _national_digits(digits: str, *, international: bool, text: str) -> str:
