@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
 
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 from tatango_simulator import GatewaySimulator
 
+from .conftest import ALICE_NUMBER, BOB_NUMBER
 from .const import TEST_KEY, TEST_PASSWORD
-from .helpers import TEST_NUMBER, unique_id_for, webhook_path
+from .helpers import TEST_NUMBER, send_sms, unique_id_for, webhook_path
 
 REDACTED = "**REDACTED**"
 
@@ -86,3 +91,33 @@ async def test_downloaded_file_holds_no_secrets(
         unique_id_for(TEST_KEY),
     ):
         assert secret not in text
+
+
+# What diagnostics show of the entry: the keys every supported Home Assistant
+# version has, without its random id and timestamps.
+ENTRY_KEYS = ("data", "domain", "options", "source", "title", "unique_id", "version")
+
+
+async def test_diagnostics_snapshot(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    setup_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The whole download after one sent SMS, one queued and one blocked number."""
+    assert await async_setup_component(hass, "diagnostics", {})
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.block(BOB_NUMBER)
+    await send_sms(hass, "Hello", "Alice")
+    with pytest.raises(HomeAssistantError):
+        await send_sms(hass, "Hello", "Bob")
+    simulator.set_queue_down(True)
+    await send_sms(hass, "Later", "Alice")
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, setup_entry)
+
+    diagnostics["entry"] = {key: diagnostics["entry"][key] for key in ENTRY_KEYS}
+    # The simulator's port changes from run to run.
+    assert diagnostics["entry"]["data"].pop("url") == simulator.messages_url
+    assert diagnostics == snapshot(exclude=props("queued_for", "next_attempt_in"))

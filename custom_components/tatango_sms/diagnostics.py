@@ -29,6 +29,10 @@ async def async_get_config_entry_diagnostics(
         "entry": entry_dict,
         "webhook": asdict(entry.runtime_data.webhook_stats),
         "blocked_numbers": len(list(entry.runtime_data.status_book.blocked)),
+        "spend_guard": {
+            "max_sms_per_hour": entry.runtime_data.spend_guard.limit,
+            "sent_last_hour": entry.runtime_data.spend_guard.sent_last_hour,
+        },
         "outbox": [
             {
                 "recipient": REDACTED,
