@@ -232,6 +232,9 @@ def event_data(
     content: str,
     keyword: str,
     recipient: str | None = None,
+    *,
+    assist: bool = False,
+    reply_to_ask: bool = False,
 ) -> dict[str, Any]:
     """Return exactly the data a `tatango_sms_received` event carries."""
     return {
@@ -240,6 +243,8 @@ def event_data(
         "keyword": keyword,
         "recipient": recipient,
         "config_entry_id": entry_id,
+        "assist": assist,
+        "reply_to_ask": reply_to_ask,
     }
 
 

@@ -25,6 +25,7 @@ from .const import (
     DATA_HASS_CONFIG,
     DOMAIN,
 )
+from .conversations import SmsConversations
 from .data import TatangoConfigEntry, TatangoData
 from .gateway import TatangoGateway
 from .outbox import Outbox
@@ -57,7 +58,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> b
     outbox = Outbox(hass, entry.entry_id)
     await outbox.async_load()
     sender = SmsSender(hass, entry, gateway, blocked, outbox)
-    entry.runtime_data = TatangoData(gateway, blocked, sender)
+    conversations = SmsConversations(hass, entry, sender)
+    entry.runtime_data = TatangoData(gateway, blocked, sender, conversations)
+    entry.async_on_unload(conversations.asks.async_end_all)
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # alert: and YAML notify groups can only call legacy notify services.

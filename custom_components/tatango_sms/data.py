@@ -12,6 +12,7 @@ from .const import SUBENTRY_TYPE_RECIPIENT
 from .gateway import TatangoGateway
 
 if TYPE_CHECKING:
+    from .conversations import SmsConversations
     from .notify import TatangoLegacyNotifyService
     from .sender import SmsSender
 
@@ -33,6 +34,7 @@ class TatangoData:
     gateway: TatangoGateway
     blocked: BlockedNumbers
     sender: SmsSender
+    conversations: SmsConversations
     webhook_stats: WebhookStats = field(default_factory=WebhookStats)
     legacy_notify: TatangoLegacyNotifyService | None = None
 

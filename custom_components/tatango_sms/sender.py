@@ -27,6 +27,7 @@ from .const import (
     DOMAIN,
     EVENT_FAILED,
     EVENT_SENT,
+    LOGGER,
     LONG_MESSAGES_SEND,
     LONG_MESSAGES_TRUNCATE,
     MAX_CONCURRENT_SENDS,
@@ -80,6 +81,11 @@ class Recipient:
         """Return how errors name the recipient."""
         return f"{self.name} ({self.number})" if self.name else self.number
 
+    @property
+    def log_name(self) -> str:
+        """Return how logs name the recipient, without the whole number."""
+        return self.name or f"the number ending in {self.number[-4:]}"
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -125,6 +131,23 @@ class Attempt:
 def _reason_text(outcome: str) -> str:
     """Return why a recipient's message failed, from the translations (English, as every exception message)."""
     return async_get_exception_message(DOMAIN, f"reason_{outcome}")
+
+
+class SendFailed(HomeAssistantError):
+    """The message failed for at least one recipient; `failed` says how."""
+
+    def __init__(self, failed: list[Outcome]) -> None:
+        """Initialize with the failed recipients' outcomes."""
+        super().__init__(
+            translation_domain=DOMAIN,
+            translation_key="send_failed",
+            translation_placeholders={
+                "failures": "; ".join(
+                    f"{o.recipient.label}: {_reason_text(o.outcome)}" for o in failed
+                )
+            },
+        )
+        self.failed = failed
 
 
 def fold_title(message: str, title: str | None) -> str:
@@ -231,17 +254,32 @@ class SmsSender:
         if any(outcome.outcome == QUEUED for outcome in outcomes):
             await self._async_outbox_changed()
         if failed := [outcome for outcome in outcomes if not outcome.ok]:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="send_failed",
-                translation_placeholders={
-                    "failures": "; ".join(
-                        f"{o.recipient.label}: {_reason_text(o.outcome)}"
-                        for o in failed
-                    )
-                },
-            )
+            raise SendFailed(failed)
         return outcomes
+
+    async def async_send_reply(self, message: str, recipient: Recipient) -> None:
+        """Send a message no action waits for, such as a reply; fire tatango_sms_failed if it fails."""
+        try:
+            await self.async_send(message, [recipient])
+        except SendFailed as err:
+            outcome, attempts = err.failed[0].outcome, 1
+        except HomeAssistantError as err:
+            # Refused before anything was posted.
+            outcome, attempts = err.translation_key or UNKNOWN, 0
+        else:
+            return
+        LOGGER.warning("A reply to %s was not sent: %s", recipient.log_name, outcome)
+        self._hass.bus.async_fire(
+            EVENT_FAILED,
+            {
+                "recipient": recipient.number,
+                "name": recipient.name,
+                "outcome": str(outcome),
+                "attempts": attempts,
+                "queued_for": 0,
+                ATTR_CONFIG_ENTRY_ID: self._entry.entry_id,
+            },
+        )
 
     async def _async_send_to(self, recipient: Recipient, parts: list[str]) -> Outcome:
         """Send one message now, or queue it behind earlier ones or after a retryable failure."""

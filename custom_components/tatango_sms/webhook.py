@@ -253,6 +253,8 @@ async def async_handle_incoming_sms(
         ATTR_CONTENT: message.content,
         ATTR_KEYWORD: keyword(message.content),
         ATTR_CONFIG_ENTRY_ID: entry.entry_id,
+        # Whether a waiting ask or Assist answers it.
+        **entry.runtime_data.conversations.async_route(message.sender, message.content),
     }
     hass.bus.async_fire(EVENT_RECEIVED, data)
     async_dispatcher_send(hass, signal_received(entry.entry_id), data)
