@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.tatango_sms.const import (
     CONF_CLOUDHOOK,
     CONF_KEY,
+    CONF_PERSON,
     CONF_PHONE_NUMBER,
     DOMAIN,
     SERVICE_SEND_MESSAGE,
@@ -68,11 +69,14 @@ def make_entry(
     title: str = "Tatango SMS",
     options: Mapping[str, Any] | None = None,
     recipients: Mapping[str, str] | None = None,
+    persons: Mapping[str, str] | None = None,
 ) -> MockConfigEntry:
     """Return a config entry as the config flow creates it (not yet added to hass).
 
-    recipients maps saved recipients' names to their 10-digit numbers.
+    recipients maps saved recipients' names to their 10-digit numbers; persons
+    maps some of those names to their person entity.
     """
+    persons = persons or {}
     return MockConfigEntry(
         domain=DOMAIN,
         title=title,
@@ -80,7 +84,8 @@ def make_entry(
         options=dict(options or {}),
         subentries_data=[
             ConfigSubentryData(
-                data={CONF_NAME: name, CONF_PHONE_NUMBER: number},
+                data={CONF_NAME: name, CONF_PHONE_NUMBER: number}
+                | ({CONF_PERSON: persons[name]} if name in persons else {}),
                 subentry_type=SUBENTRY_TYPE_RECIPIENT,
                 title=name,
                 unique_id=number,
