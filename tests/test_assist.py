@@ -301,6 +301,7 @@ async def test_assist_does_not_answer(
     simulator: GatewaySimulator,
     entry: MockConfigEntry,
     sms: Sms,
+    *,
     sender: str,
     content: str,
 ) -> None:
@@ -471,6 +472,7 @@ async def test_an_agent_error_sends_nothing(
     entry: MockConfigEntry,
     sms: Sms,
     agent: ScriptedAgent,
+    *,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """An agent that fails leaves the gateway answered and the sender without a reply; the log says why."""
@@ -560,6 +562,7 @@ async def test_the_reply_loop_guard(
     simulator: GatewaySimulator,
     entry: MockConfigEntry,
     sms: Sms,
+    *,
     agent: ScriptedAgent,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
@@ -583,8 +586,10 @@ async def test_the_reply_loop_guard(
     assert [(r.levelno, r.getMessage()) for r in limit_logs] == [
         (
             logging.INFO,
-            "Not answering Alice automatically for now: 5 automatic replies in 10"
-            " minutes (a reply loop with another machine?)",
+            (
+                "Not answering Alice automatically for now: 5 automatic replies"
+                " in 10 minutes (a reply loop with another machine?)"
+            ),
         )
     ]
     # Another number is not held back.
