@@ -228,6 +228,14 @@ def leaked_secrets(
     return leaks
 
 
+def suggested_values(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the values a form is pre-filled with (None for an empty field)."""
+    return {
+        str(key): (key.description or {}).get("suggested_value")
+        for key in result["data_schema"].schema
+    }
+
+
 # Incoming SMS
 
 

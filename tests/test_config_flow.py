@@ -47,6 +47,7 @@ from .helpers import (
     CloudStub,
     async_add_and_set_up,
     make_entry,
+    suggested_values,
     unique_id_for,
     webhook_path,
 )
@@ -82,14 +83,6 @@ def no_network_address() -> Iterator[None]:
 def field_names(result: Any) -> list[str]:
     """Return the names of the fields a form shows, in order."""
     return [str(marker) for marker in result["data_schema"].schema]
-
-
-def suggested_values(result: Any) -> dict[str, Any]:
-    """Return the value a form suggests for each field (None for an empty field)."""
-    return {
-        str(marker): (marker.description or {}).get("suggested_value")
-        for marker in result["data_schema"].schema
-    }
 
 
 # The user step
