@@ -77,6 +77,11 @@ class PendingAsks:
         # None in a queue: the entry unloads.
         self._waiting: dict[str, asyncio.Queue[str | None]] = {}
 
+    @property
+    def waiting(self) -> bool:
+        """Return whether any question waits for a reply."""
+        return bool(self._waiting)
+
     @callback
     def async_take(self, number: str, content: str) -> bool:
         """Hand an incoming SMS to the question waiting for its number; return whether one was."""

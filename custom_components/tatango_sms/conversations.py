@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Context, HomeAssistant, callback
@@ -26,6 +28,9 @@ from .replies import AutoReplies
 from .sender import Recipient, SmsSender
 
 CONVERSATION: Final = "conversation"
+_NOBODY: Final = MappingProxyType({ATTR_ASSIST: False, ATTR_REPLY_TO_ASK: False})
+_ASK: Final = MappingProxyType({ATTR_ASSIST: False, ATTR_REPLY_TO_ASK: True})
+_ASSIST: Final = MappingProxyType({ATTR_ASSIST: True, ATTR_REPLY_TO_ASK: False})
 
 
 class SmsConversations:
@@ -53,20 +58,24 @@ class SmsConversations:
         }
 
     @callback
-    def async_route(self, sender: str, content: str) -> dict[str, Any]:
-        """Give an SMS to the ask waiting for its sender, else to Assist; return the event's fields saying which."""
+    def async_route(
+        self, sender: str, name: str | None, content: str
+    ) -> Mapping[str, bool]:
+        """Give an SMS to the ask waiting for its sender, else to Assist; return the event's fields saying which.
+
+        name is the saved recipient's name of the sender, if any.
+        """
+        if self._agent_id is None and not self.asks.waiting:
+            return _NOBODY
         try:
             number = normalize_phone_number(sender)
         except InvalidPhoneNumber:
-            # Nobody could answer it.
-            return {ATTR_ASSIST: False, ATTR_REPLY_TO_ASK: False}
+            return _NOBODY  # Nobody could answer it.
         if self.asks.async_take(number, content):
-            return {ATTR_ASSIST: False, ATTR_REPLY_TO_ASK: True}
-        recipient = Recipient(number, self._sender.name_for(number))
-        return {
-            ATTR_ASSIST: self._async_assist(recipient, content),
-            ATTR_REPLY_TO_ASK: False,
-        }
+            return _ASK
+        if self._async_assist(Recipient(number, name), content):
+            return _ASSIST
+        return _NOBODY
 
     @callback
     def _async_assist(self, recipient: Recipient, content: str) -> bool:

@@ -254,7 +254,9 @@ async def async_handle_incoming_sms(
         ATTR_KEYWORD: keyword(message.content),
         ATTR_CONFIG_ENTRY_ID: entry.entry_id,
         # Whether a waiting ask or Assist answers it.
-        **entry.runtime_data.conversations.async_route(message.sender, message.content),
+        **entry.runtime_data.conversations.async_route(
+            message.sender, recipient, message.content
+        ),
     }
     hass.bus.async_fire(EVENT_RECEIVED, data)
     async_dispatcher_send(hass, signal_received(entry.entry_id), data)
