@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -17,26 +17,26 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.tatango_sms.const import DOMAIN
-from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 from tatango_simulator import GatewaySimulator
 
+from .conftest import ALICE_NUMBER, BOB_NUMBER
 from .helpers import (
-    OTHER_KEY,
-    OTHER_PASSWORD,
+    Sms,
     async_add_and_set_up,
+    async_add_second_account,
     async_advance_time,
     make_entry,
-    webhook_path,
+    sent,
+    until,
 )
 
-ALICE: Final = "2065550101"
-BOB: Final = "2065550102"
+ALICE: Final = ALICE_NUMBER
+BOB: Final = BOB_NUMBER
 NEWCOMER: Final = "2065550177"
 """A number that has not opted in yet: the gateway invites it."""
 QUESTION: Final = "Close the garage?"
@@ -61,42 +61,20 @@ async def entry(
     return config_entry
 
 
-class Sms(Protocol):
-    """Text Home Assistant from a phone, as the gateway posts it."""
-
-    async def __call__(
-        self,
-        sender: str,
-        content: str,
-        *,
-        entry: MockConfigEntry = ...,
-        gateway: GatewaySimulator = ...,
-    ) -> None:
-        """Post the SMS to the entry's webhook; fail unless it is answered 200."""
-
-
-@pytest.fixture
-async def sms(
-    hass: HomeAssistant,
-    simulator: GatewaySimulator,
-    entry: MockConfigEntry,
-    hass_client_no_auth: ClientSessionGenerator,
-) -> Sms:
-    """Return a function that texts Home Assistant (by default the main account)."""
-    client = await hass_client_no_auth()
-
-    async def send(
-        sender: str,
-        content: str,
-        *,
-        entry: MockConfigEntry = entry,
-        gateway: GatewaySimulator = simulator,
-    ) -> None:
-        url = str(client.make_url(webhook_path(entry.data[CONF_WEBHOOK_ID])))
-        assert await gateway.post_mo(sender, content, url=url) == 200
-        await hass.async_block_till_done(wait_background_tasks=True)
-
-    return send
+def response(
+    reply: str | None,
+    answer: str | None,
+    *,
+    timed_out: bool = False,
+    delivered: bool = True,
+) -> dict[str, Any]:
+    """Return the ask action's response."""
+    return {
+        "reply": reply,
+        "answer": answer,
+        "timed_out": timed_out,
+        "delivered": delivered,
+    }
 
 
 def ask(hass: HomeAssistant, **data: Any) -> asyncio.Task[ServiceResponse]:
@@ -106,18 +84,6 @@ def ask(hass: HomeAssistant, **data: Any) -> asyncio.Task[ServiceResponse]:
             DOMAIN, "ask", data, blocking=True, return_response=True
         )
     )
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait (at most 10 seconds) until the condition holds."""
-    async with asyncio.timeout(10):
-        while not condition():
-            await asyncio.sleep(0.01)
-
-
-def sent(simulator: GatewaySimulator) -> list[tuple[str | None, str | None]]:
-    """Return (recipient, message) of every send the gateway received."""
-    return [(request.recipient, request.message) for request in simulator.requests]
 
 
 async def asked(simulator: GatewaySimulator, count: int = 1) -> None:
@@ -136,12 +102,7 @@ async def test_ask_returns_the_matched_answer(
 
     await sms(ALICE, "Yes, please")
 
-    assert await task == {
-        "reply": "Yes, please",
-        "answer": "yes",
-        "timed_out": False,
-        "delivered": True,
-    }
+    assert await task == response("Yes, please", "yes")
     # Assist left the reply alone: nothing more was sent.
     assert len(simulator.requests) == 1
     assert [(e.data["assist"], e.data["reply_to_ask"]) for e in received] == [
@@ -170,12 +131,7 @@ async def test_a_reply_matching_no_answer_is_told_the_answers(
     assert not task.done()
     await sms(ALICE, "NO.")
 
-    assert await task == {
-        "reply": "NO.",
-        "answer": "No",
-        "timed_out": False,
-        "delivered": True,
-    }
+    assert await task == response("NO.", "No")
     assert sent(simulator) == [
         (ALICE, f"{QUESTION} {YES_OR_NO}"),
         (ALICE, YES_OR_NO),
@@ -196,12 +152,7 @@ async def test_after_three_reminders_the_ask_gives_up(
         await asked(simulator, 2 + index)
     await sms(ALICE, "the garage")
 
-    assert await task == {
-        "reply": "the garage",
-        "answer": None,
-        "timed_out": False,
-        "delivered": True,
-    }
+    assert await task == response("the garage", None)
     assert sent(simulator) == [
         (ALICE, "Which door? Reply FRONT, BACK or SIDE."),
         (ALICE, "Reply FRONT, BACK or SIDE."),
@@ -228,12 +179,7 @@ async def test_no_reply_times_out(
     assert not task.done()
     await async_advance_time(hass, freezer, 61)
 
-    assert await task == {
-        "reply": "hmm",
-        "answer": None,
-        "timed_out": True,
-        "delivered": True,
-    }
+    assert await task == response("hmm", None, timed_out=True)
     # Nobody waits any more: the next SMS goes to Assist.
     await sms(ALICE, "yes")
     assert [e.data["reply_to_ask"] for e in received] == [True, False]
@@ -243,20 +189,9 @@ async def test_a_short_timeout_and_no_reply(
     hass: HomeAssistant, simulator: GatewaySimulator, entry: MockConfigEntry
 ) -> None:
     """A timeout given in seconds ends the wait with no reply at all."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "ask",
-        {"recipient": BOB, "message": "Home yet?", "timeout": 1},
-        blocking=True,
-        return_response=True,
-    )
+    result = await ask(hass, recipient=BOB, message="Home yet?", timeout=1)
 
-    assert response == {
-        "reply": None,
-        "answer": None,
-        "timed_out": True,
-        "delivered": True,
-    }
+    assert result == response(None, None, timed_out=True)
     assert sent(simulator) == [(BOB, "Home yet?")]
 
 
@@ -268,12 +203,7 @@ async def test_without_answers_any_reply_ends_the_wait(
     await asked(simulator)
     await sms(BOB, "pasta!")
 
-    assert await task == {
-        "reply": "pasta!",
-        "answer": None,
-        "timed_out": False,
-        "delivered": True,
-    }
+    assert await task == response("pasta!", None)
     assert sent(simulator) == [(BOB, "What should I cook?")]
 
 
@@ -365,12 +295,7 @@ async def test_a_question_not_delivered_yet_still_waits(
     await asked(simulator)
     await sms(recipient, "yes")
 
-    assert await task == {
-        "reply": "yes",
-        "answer": "yes",
-        "timed_out": False,
-        "delivered": False,
-    }
+    assert await task == response("yes", "yes", delivered=False)
 
 
 async def test_unloading_ends_the_wait(
@@ -404,15 +329,7 @@ async def test_two_accounts(
     sms: Sms,
 ) -> None:
     """With two accounts the ask names one; only a reply to that account answers it."""
-    other = make_entry(
-        other_simulator.messages_url,
-        key=OTHER_KEY,
-        password=OTHER_PASSWORD,
-        title="Tatango SMS 2",
-        recipients={"Alice": ALICE},
-    )
-    await async_add_and_set_up(hass, other)
-    other_simulator.opt_in(ALICE)
+    other = await async_add_second_account(hass, other_simulator, {"Alice": ALICE})
 
     with pytest.raises(ServiceValidationError) as err:
         await ask(hass, recipient=ALICE, message=QUESTION)

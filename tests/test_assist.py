@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 import logging
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -34,22 +34,24 @@ from homeassistant.helpers import intent
 from homeassistant.setup import async_setup_component
 from tatango_simulator import GatewaySimulator
 
+from .conftest import ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER
 from .helpers import (
-    OTHER_KEY,
-    OTHER_PASSWORD,
+    Sms,
     async_add_and_set_up,
+    async_add_second_account,
     async_advance_time,
     event_data,
     make_entry,
+    sent,
+    state_of,
     webhook_path,
 )
 
-ALICE: Final = "2065550101"
-"""A saved recipient with a person."""
-BOB: Final = "2065550102"
-"""A saved recipient without a person."""
-STRANGER: Final = "2065550199"
-"""A number that is not a saved recipient."""
+# Alice is a saved recipient with a person, Bob one without;
+# the stranger's number is not saved.
+ALICE: Final = ALICE_NUMBER
+BOB: Final = BOB_NUMBER
+STRANGER: Final = STRANGER_NUMBER
 HOME_ASSISTANT_AGENT: Final = "conversation.home_assistant"
 KITCHEN_LIGHT: Final = "light.kitchen_light"
 TURN_ON: Final = "turn on the kitchen light"
@@ -133,51 +135,9 @@ async def entry(
     return config_entry
 
 
-class Sms(Protocol):
-    """Text Home Assistant from a phone, as the gateway posts it; return the webhook's status."""
-
-    async def __call__(
-        self,
-        sender: str,
-        content: str,
-        *,
-        entry: MockConfigEntry = ...,
-        gateway: GatewaySimulator = ...,
-    ) -> int:
-        """Post the SMS to the entry's webhook."""
-
-
-@pytest.fixture
-async def sms(
-    hass: HomeAssistant,
-    simulator: GatewaySimulator,
-    entry: MockConfigEntry,
-    hass_client_no_auth: ClientSessionGenerator,
-) -> Sms:
-    """Return a function that texts Home Assistant (by default the main account, through its gateway)."""
-    client = await hass_client_no_auth()
-
-    async def send(
-        sender: str,
-        content: str,
-        *,
-        entry: MockConfigEntry = entry,
-        gateway: GatewaySimulator = simulator,
-    ) -> int:
-        url = str(client.make_url(webhook_path(entry.data[CONF_WEBHOOK_ID])))
-        return await gateway.post_mo(sender, content, url=url)
-
-    return send
-
-
 async def async_answered(hass: HomeAssistant) -> None:
     """Wait until Assist has answered every SMS (its answers run in the background)."""
     await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def sent(simulator: GatewaySimulator) -> list[tuple[str | None, str | None]]:
-    """Return (recipient, message) of every send the gateway received."""
-    return [(request.recipient, request.message) for request in simulator.requests]
 
 
 def agent_inputs() -> list[dict[str, Any]]:
@@ -195,13 +155,6 @@ def agent_results() -> list[dict[str, Any]]:
     return [trace.as_dict()["result"] for trace in async_get_traces()]
 
 
-def state_of(hass: HomeAssistant, entity_id: str) -> str:
-    """Return an entity's state; fail if it has none."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
-
-
 # Home Assistant's own agent
 
 
@@ -212,8 +165,7 @@ async def test_turn_on_the_kitchen_light(
     events = async_capture_events(hass, f"{DOMAIN}_received")
     assert state_of(hass, KITCHEN_LIGHT) == STATE_OFF
 
-    assert await sms(BOB, TURN_ON) == 200
-    await async_answered(hass)
+    await sms(BOB, TURN_ON)
 
     assert state_of(hass, KITCHEN_LIGHT) == STATE_ON
     [answer] = agent_results()
@@ -236,12 +188,9 @@ async def test_follow_ups_keep_the_conversation(
     hass: HomeAssistant, simulator: GatewaySimulator, entry: MockConfigEntry, sms: Sms
 ) -> None:
     """Two SMS in a row from one number reach the agent in the same conversation; another number has its own."""
-    assert await sms(ALICE, "what time is it") == 200
-    await async_answered(hass)
-    assert await sms(ALICE, TURN_ON) == 200
-    await async_answered(hass)
-    assert await sms(BOB, "what time is it") == 200
-    await async_answered(hass)
+    await sms(ALICE, "what time is it")
+    await sms(ALICE, TURN_ON)
+    await sms(BOB, "what time is it")
 
     alice_first, alice_second, bob = agent_inputs()
     first_answer, _, bob_answer = agent_results()
@@ -261,8 +210,7 @@ async def test_assist_acts_as_the_recipients_person(
     alice_user_id: str,
 ) -> None:
     """A saved recipient with a person has Assist act as that person's user; one without, as no user."""
-    assert await sms(ALICE, TURN_ON) == 200
-    await async_answered(hass)
+    await sms(ALICE, TURN_ON)
 
     light = hass.states.get(KITCHEN_LIGHT)
     assert light is not None
@@ -270,8 +218,7 @@ async def test_assist_acts_as_the_recipients_person(
     # The logbook shows who turned it on: Alice's user.
     assert light.context.user_id == alice_user_id
 
-    assert await sms(BOB, "turn off the kitchen light") == 200
-    await async_answered(hass)
+    await sms(BOB, "turn off the kitchen light")
 
     light = hass.states.get(KITCHEN_LIGHT)
     assert light is not None
@@ -308,8 +255,7 @@ async def test_assist_does_not_answer(
     """An SMS Assist may not answer reaches no agent and gets no reply; the event says so."""
     events = async_capture_events(hass, f"{DOMAIN}_received")
 
-    assert await sms(sender, content) == 200
-    await async_answered(hass)
+    await sms(sender, content)
 
     assert agent_inputs() == []
     assert sent(simulator) == []
@@ -329,8 +275,7 @@ async def test_assist_answers_anyone_when_chosen(
     """With "anyone", a number that is not saved is answered too, as no user."""
     events = async_capture_events(hass, f"{DOMAIN}_received")
 
-    assert await sms(STRANGER, TURN_ON) == 200
-    await async_answered(hass)
+    await sms(STRANGER, TURN_ON)
 
     assert state_of(hass, KITCHEN_LIGHT) == STATE_ON
     assert sent(simulator) == [(STRANGER, "Turned on the light")]
@@ -349,21 +294,15 @@ async def test_two_accounts_answer_through_their_own_gateway(
     sms: Sms,
 ) -> None:
     """Each account answers through its own gateway, in a conversation of its own."""
-    other = make_entry(
-        other_simulator.messages_url,
-        key=OTHER_KEY,
-        password=OTHER_PASSWORD,
-        title="Tatango SMS 2",
+    other = await async_add_second_account(
+        hass,
+        other_simulator,
+        {"Alice": ALICE},
         options={"assist_agent_id": HOME_ASSISTANT_AGENT},
-        recipients={"Alice": ALICE},
     )
-    await async_add_and_set_up(hass, other)
-    other_simulator.opt_in(ALICE)
 
-    assert await sms(ALICE, "what time is it") == 200
-    await async_answered(hass)
-    assert await sms(ALICE, TURN_ON, entry=other, gateway=other_simulator) == 200
-    await async_answered(hass)
+    await sms(ALICE, "what time is it")
+    await sms(ALICE, TURN_ON, entry=other, gateway=other_simulator)
 
     assert [number for number, _ in sent(simulator)] == [ALICE]
     assert sent(other_simulator) == [(ALICE, "Turned on the light")]
@@ -436,7 +375,7 @@ async def test_the_webhook_does_not_wait_for_the_agent(
     agent.answer = "Done thinking"
 
     async with asyncio.timeout(10):
-        assert await sms(ALICE, "think hard") == 200
+        await sms(ALICE, "think hard", wait=False)
         await agent.started.wait()
     assert sent(simulator) == []
 
@@ -457,8 +396,7 @@ async def test_a_long_answer_follows_the_long_message_option(
     """An answer longer than one SMS is split, as the account's long-message option says."""
     agent.answer = " ".join(["word"] * 50)  # 249 characters: two SMS
 
-    assert await sms(ALICE, "tell me a lot") == 200
-    await async_answered(hass)
+    await sms(ALICE, "tell me a lot")
 
     parts = simulator.delivered(ALICE)
     assert len(parts) == 2
@@ -478,8 +416,7 @@ async def test_an_agent_error_sends_nothing(
     """An agent that fails leaves the gateway answered and the sender without a reply; the log says why."""
     agent.error = RuntimeError("the model is down")
 
-    assert await sms(ALICE, "hello") == 200
-    await async_answered(hass)
+    await sms(ALICE, "hello")
 
     assert sent(simulator) == []
     assert (
@@ -489,8 +426,7 @@ async def test_an_agent_error_sends_nothing(
 
     # The next SMS is answered once the agent works again.
     agent.error = None
-    assert await sms(ALICE, "hello again") == 200
-    await async_answered(hass)
+    await sms(ALICE, "hello again")
     assert sent(simulator) == [(ALICE, "OK")]
 
 
@@ -503,8 +439,7 @@ async def test_a_removed_agent_sends_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """An agent that no longer exists answers nothing; the log names it."""
-    assert await sms(ALICE, TURN_ON) == 200
-    await async_answered(hass)
+    await sms(ALICE, TURN_ON)
 
     assert sent(simulator) == []
     assert state_of(hass, KITCHEN_LIGHT) == STATE_OFF
@@ -521,7 +456,7 @@ async def test_unloading_while_the_agent_thinks_sends_nothing(
 ) -> None:
     """Unloading the account ends its answers in progress: nothing is sent afterwards."""
     agent.release.clear()
-    assert await sms(ALICE, "think hard") == 200
+    await sms(ALICE, "think hard", wait=False)
     async with asyncio.timeout(10):
         await agent.started.wait()
 
@@ -539,8 +474,7 @@ async def test_a_failed_reply_fires_tatango_sms_failed(
     failed = async_capture_events(hass, f"{DOMAIN}_failed")
     simulator.block(BOB)
 
-    assert await sms(BOB, TURN_ON) == 200
-    await async_answered(hass)
+    await sms(BOB, TURN_ON)
 
     assert state_of(hass, KITCHEN_LIGHT) == STATE_ON
     assert [event.data for event in failed] == [
@@ -572,8 +506,7 @@ async def test_the_reply_loop_guard(
     caplog.set_level(logging.INFO, logger=OUR_LOGGER)
 
     for index in range(7):
-        assert await sms(ALICE, f"message {index}") == 200
-        await async_answered(hass)
+        await sms(ALICE, f"message {index}")
         await async_advance_time(hass, freezer, 60)
 
     assert sent(simulator) == [(ALICE, "OK")] * 5
@@ -593,14 +526,12 @@ async def test_the_reply_loop_guard(
         )
     ]
     # Another number is not held back.
-    assert await sms(BOB, "hello") == 200
-    await async_answered(hass)
+    await sms(BOB, "hello")
     assert sent(simulator)[-1] == (BOB, "OK")
 
     # Over 10 minutes after her first answer, Alice is answered again.
     await async_advance_time(hass, freezer, 200)
-    assert await sms(ALICE, "are you back?") == 200
-    await async_answered(hass)
+    await sms(ALICE, "are you back?")
     assert sent(simulator)[-1] == (ALICE, "OK")
 
 

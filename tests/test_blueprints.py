@@ -8,35 +8,35 @@ through the webhook; replies are checked at the gateway simulator.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 import logging
 from pathlib import Path
 import shutil
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.tatango_sms.const import DOMAIN
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
 from homeassistant.components.blueprint.models import Blueprint
-from homeassistant.const import CONF_WEBHOOK_ID, STATE_OFF, STATE_ON
+from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import extract_inputs, load_yaml_dict
 from tatango_simulator import GatewaySimulator
 
 from .helpers import (
-    OTHER_KEY,
-    OTHER_PASSWORD,
+    Sms,
     async_add_and_set_up,
+    async_add_second_account,
     make_entry,
-    webhook_path,
+    sent,
+    state_of,
+    until,
 )
 
 BLUEPRINTS: Final = (
@@ -97,51 +97,6 @@ async def entry(
     return config_entry
 
 
-class Sms(Protocol):
-    """Send an SMS from a phone to Home Assistant, as the gateway posts it."""
-
-    async def __call__(
-        self,
-        sender: str,
-        content: str,
-        *,
-        entry: MockConfigEntry = ...,
-        gateway: GatewaySimulator = ...,
-    ) -> None:
-        """Post the SMS to the entry's webhook and wait for automations to finish."""
-
-
-@pytest.fixture
-async def sms(
-    hass: HomeAssistant,
-    simulator: GatewaySimulator,
-    entry: MockConfigEntry,
-    hass_client_no_auth: ClientSessionGenerator,
-) -> Sms:
-    """Return a function that texts Home Assistant (by default the main account, through its gateway)."""
-    client = await hass_client_no_auth()
-
-    async def send(
-        sender: str,
-        content: str,
-        *,
-        entry: MockConfigEntry = entry,
-        gateway: GatewaySimulator = simulator,
-    ) -> None:
-        url = str(client.make_url(webhook_path(entry.data[CONF_WEBHOOK_ID])))
-        assert await gateway.post_mo(sender, content, url=url) == 200
-        await hass.async_block_till_done()
-
-    return send
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> str:
-    """Return an entity's state; fail if it has none."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
-
-
 async def set_up_automations(hass: HomeAssistant, *configs: dict[str, Any]) -> None:
     """Set up automations from blueprints; fail unless each one loaded and is on."""
     automations = [
@@ -187,11 +142,6 @@ GARAGE_COMMAND: Final = {
     ],
     "reply": "Garage is {{ states('input_boolean.garage') }}",
 }
-
-
-def sent(simulator: GatewaySimulator) -> list[tuple[str | None, str | None]]:
-    """Return (recipient, message) of every send the gateway received."""
-    return [(request.recipient, request.message) for request in simulator.requests]
 
 
 # The blueprint files
@@ -497,15 +447,7 @@ async def test_replies_go_out_through_the_receiving_account(
     sms: Sms,
 ) -> None:
     """With two accounts, each reply is sent by the account that received the SMS."""
-    other = make_entry(
-        other_simulator.messages_url,
-        key=OTHER_KEY,
-        password=OTHER_PASSWORD,
-        title="Tatango SMS 2",
-        recipients={"Alice": ALICE},
-    )
-    await async_add_and_set_up(hass, other)
-    other_simulator.opt_in(ALICE)
+    other = await async_add_second_account(hass, other_simulator, {"Alice": ALICE})
     await set_up_automations(hass, auto_reply(), command(**GARAGE_COMMAND))
 
     await sms(ALICE, "one")
@@ -555,13 +497,6 @@ GARAGE_QUESTION: Final = {
     "answer_3_actions": answer_event("later"),
     "no_answer_actions": answer_event("none"),
 }
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait (at most 10 seconds) until the condition holds."""
-    async with asyncio.timeout(10):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def open_the_garage(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
@@ -651,15 +586,7 @@ async def test_ask_and_act_through_the_chosen_account(
     sms: Sms,
 ) -> None:
     """With two accounts the question goes through the chosen one, as written when told so."""
-    other = make_entry(
-        other_simulator.messages_url,
-        key=OTHER_KEY,
-        password=OTHER_PASSWORD,
-        title="Tatango SMS 2",
-        recipients={"Alice": ALICE},
-    )
-    await async_add_and_set_up(hass, other)
-    other_simulator.opt_in(ALICE)
+    other = await async_add_second_account(hass, other_simulator, {"Alice": ALICE})
     await set_up_automations(
         hass,
         ask_and_act(
