@@ -147,9 +147,10 @@ async def test_after_three_reminders_the_ask_gives_up(
         hass, recipient=ALICE, message="Which door?", answers=["front", "back", "side"]
     )
     await asked(simulator)
-    for index in range(3):
-        await sms(ALICE, f"huh {index}")
-        await asked(simulator, 2 + index)
+    # An empty reply matches nothing either.
+    for count, reply in enumerate(["", "huh", "what?"], start=2):
+        await sms(ALICE, reply)
+        await asked(simulator, count)
     await sms(ALICE, "the garage")
 
     assert await task == response("the garage", None)
@@ -319,6 +320,26 @@ async def test_unloading_ends_the_wait(
     await hass.async_block_till_done()
     await sms(ALICE, "yes")
     assert [e.data["reply_to_ask"] for e in received] == [False]
+
+
+async def test_a_cancelled_ask_stops_waiting(
+    hass: HomeAssistant, simulator: GatewaySimulator, entry: MockConfigEntry, sms: Sms
+) -> None:
+    """An ask cancelled while it waits (its automation stopped or restarted) leaves nothing waiting."""
+    received = async_capture_events(hass, f"{DOMAIN}_received")
+    task = ask(hass, recipient=ALICE, message=QUESTION, answers=["yes", "no"])
+    await asked(simulator)
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await sms(ALICE, "yes")
+
+    assert [e.data["reply_to_ask"] for e in received] == [False]
+    again = ask(hass, recipient=ALICE, message=QUESTION, answers=["yes", "no"])
+    await asked(simulator, 3)
+    await sms(ALICE, "no")
+    assert await again == response("no", "no")
 
 
 async def test_two_accounts(

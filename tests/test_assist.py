@@ -22,6 +22,12 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.tatango_sms.const import DOMAIN
+from custom_components.tatango_sms.replies import (
+    MAX_AUTO_REPLIES,
+    MAX_REMEMBERED_NUMBERS,
+    AutoReplies,
+)
+from custom_components.tatango_sms.sender import Recipient
 from homeassistant.components import conversation
 from homeassistant.components.conversation.trace import (
     ConversationTraceEventType,
@@ -47,7 +53,7 @@ from .helpers import (
     webhook_path,
 )
 
-# Alice is a saved recipient with a person, Bob one without;
+# Alice is a saved recipient with a person, Bob one whose person was removed;
 # the stranger's number is not saved.
 ALICE: Final = ALICE_NUMBER
 BOB: Final = BOB_NUMBER
@@ -127,7 +133,7 @@ async def entry(
         simulator.messages_url,
         options=assist_options,
         recipients={"Alice": ALICE, "Bob": BOB},
-        persons={"Alice": "person.alice"},
+        persons={"Alice": "person.alice", "Bob": "person.removed"},
     )
     await async_add_and_set_up(hass, config_entry)
     for number in (ALICE, BOB, STRANGER):
@@ -209,7 +215,7 @@ async def test_assist_acts_as_the_recipients_person(
     sms: Sms,
     alice_user_id: str,
 ) -> None:
-    """A saved recipient with a person has Assist act as that person's user; one without, as no user."""
+    """A saved recipient with a person has Assist act as that person's user; one whose person is gone, as no user."""
     await sms(ALICE, TURN_ON)
 
     light = hass.states.get(KITCHEN_LIGHT)
@@ -561,3 +567,18 @@ async def test_assist_without_the_conversation_component(
     assert "conversation" not in hass.config.components
     assert sent(simulator) == []
     assert [event.data["assist"] for event in events] == [False]
+
+
+def test_the_oldest_numbers_are_forgotten_first() -> None:
+    """SMS from ever new numbers cannot fill the memory: past 1,000 numbers the oldest one is forgotten."""
+    replies = AutoReplies()
+    first = Recipient(ALICE)
+    for _ in range(MAX_AUTO_REPLIES):
+        assert replies.allow(first)
+    assert not replies.allow(first)
+
+    for index in range(MAX_REMEMBERED_NUMBERS):
+        assert replies.allow(Recipient(f"312555{index:04d}"))
+
+    # Forgotten, and so answered again.
+    assert replies.allow(first)
