@@ -10,11 +10,13 @@ from unittest.mock import AsyncMock, patch
 import aiohttp
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 # Importing the integration at module level makes the test package put this
 # repository's custom_components first, not the test package's own.
 from custom_components.tatango_sms.const import DOMAIN
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.setup import async_setup_component
@@ -26,8 +28,10 @@ from .helpers import (
     OTHER_KEY,
     OTHER_PASSWORD,
     CloudStub,
+    Sms,
     async_add_and_set_up,
     make_entry,
+    webhook_path,
 )
 
 __all__ = ["DOMAIN"]
@@ -151,3 +155,29 @@ async def setup_entry(
     await hass.async_block_till_done()
     assert tatango_entry.state is ConfigEntryState.LOADED
     return tatango_entry
+
+
+@pytest.fixture
+async def sms(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> Sms:
+    """Return a function that texts Home Assistant, by default the test module's `entry` through `simulator`."""
+    client = await hass_client_no_auth()
+
+    async def send(
+        sender: str,
+        content: str,
+        *,
+        entry: MockConfigEntry = entry,
+        gateway: GatewaySimulator = simulator,
+        wait: bool = True,
+    ) -> None:
+        url = str(client.make_url(webhook_path(entry.data[CONF_WEBHOOK_ID])))
+        assert await gateway.post_mo(sender, content, url=url) == 200
+        if wait:
+            await hass.async_block_till_done(wait_background_tasks=True)
+
+    return send

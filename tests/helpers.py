@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from hashlib import sha256
 import logging
 import secrets
 import sys
 from types import ModuleType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.tatango_sms.const import (
     CONF_CLOUDHOOK,
     CONF_KEY,
+    CONF_PERSON,
     CONF_PHONE_NUMBER,
     DOMAIN,
     SERVICE_SEND_MESSAGE,
@@ -32,6 +33,7 @@ from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_URL, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, ServiceResponse
 from homeassistant.exceptions import HomeAssistantError
+from tatango_simulator import GatewaySimulator
 
 from .const import TEST_KEY, TEST_PASSWORD
 
@@ -68,11 +70,14 @@ def make_entry(
     title: str = "Tatango SMS",
     options: Mapping[str, Any] | None = None,
     recipients: Mapping[str, str] | None = None,
+    persons: Mapping[str, str] | None = None,
 ) -> MockConfigEntry:
     """Return a config entry as the config flow creates it (not yet added to hass).
 
-    recipients maps saved recipients' names to their 10-digit numbers.
+    recipients maps saved recipients' names to their 10-digit numbers; persons
+    maps some of those names to their person entity.
     """
+    persons = persons or {}
     return MockConfigEntry(
         domain=DOMAIN,
         title=title,
@@ -80,7 +85,8 @@ def make_entry(
         options=dict(options or {}),
         subentries_data=[
             ConfigSubentryData(
-                data={CONF_NAME: name, CONF_PHONE_NUMBER: number},
+                data={CONF_NAME: name, CONF_PHONE_NUMBER: number}
+                | ({CONF_PERSON: persons[name]} if name in persons else {}),
                 subentry_type=SUBENTRY_TYPE_RECIPIENT,
                 title=name,
                 unique_id=number,
@@ -223,6 +229,14 @@ def leaked_secrets(
     return leaks
 
 
+def suggested_values(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the values a form is pre-filled with (None for an empty field)."""
+    return {
+        str(key): (key.description or {}).get("suggested_value")
+        for key in result["data_schema"].schema
+    }
+
+
 # Incoming SMS
 
 
@@ -232,6 +246,9 @@ def event_data(
     content: str,
     keyword: str,
     recipient: str | None = None,
+    *,
+    assist: bool = False,
+    reply_to_ask: bool = False,
 ) -> dict[str, Any]:
     """Return exactly the data a `tatango_sms_received` event carries."""
     return {
@@ -240,7 +257,68 @@ def event_data(
         "keyword": keyword,
         "recipient": recipient,
         "config_entry_id": entry_id,
+        "assist": assist,
+        "reply_to_ask": reply_to_ask,
     }
+
+
+class Sms(Protocol):
+    """Text Home Assistant from a phone, as the gateway posts it."""
+
+    async def __call__(
+        self,
+        sender: str,
+        content: str,
+        *,
+        entry: MockConfigEntry = ...,
+        gateway: GatewaySimulator = ...,
+        wait: bool = True,
+    ) -> None:
+        """Post the SMS to the entry's webhook; fail unless it is answered 200.
+
+        Then, unless wait is False, wait for what it started: automations, and
+        Assist's answer (which runs in the background).
+        """
+
+
+def sent(simulator: GatewaySimulator) -> list[tuple[str | None, str | None]]:
+    """Return (recipient, message) of every send the gateway received."""
+    return [(request.recipient, request.message) for request in simulator.requests]
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait (at most 10 seconds) until the condition holds."""
+    async with asyncio.timeout(10):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """Return an entity's state; fail if it has none."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+async def async_add_second_account(
+    hass: HomeAssistant,
+    other_simulator: GatewaySimulator,
+    recipients: Mapping[str, str],
+    options: Mapping[str, Any] | None = None,
+) -> MockConfigEntry:
+    """Set up a second account ("Tatango SMS 2") on the other simulator, its recipients opted in."""
+    other = make_entry(
+        other_simulator.messages_url,
+        key=OTHER_KEY,
+        password=OTHER_PASSWORD,
+        title="Tatango SMS 2",
+        options=options,
+        recipients=recipients,
+    )
+    await async_add_and_set_up(hass, other)
+    for number in recipients.values():
+        other_simulator.opt_in(number)
+    return other
 
 
 async def send_sms(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import logging
 from pathlib import Path
 import shutil
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -33,10 +33,13 @@ from tatango_simulator import GatewaySimulator
 from tatango_simulator.state import Direction
 
 from .helpers import (
-    OTHER_KEY,
-    OTHER_PASSWORD,
+    Sms,
     async_add_and_set_up,
+    async_add_second_account,
     make_entry,
+    sent,
+    state_of,
+    until,
     webhook_path,
 )
 
@@ -98,51 +101,6 @@ async def entry(
     return config_entry
 
 
-class Sms(Protocol):
-    """Send an SMS from a phone to Home Assistant, as the gateway posts it."""
-
-    async def __call__(
-        self,
-        sender: str,
-        content: str,
-        *,
-        entry: MockConfigEntry = ...,
-        gateway: GatewaySimulator = ...,
-    ) -> None:
-        """Post the SMS to the entry's webhook and wait for automations to finish."""
-
-
-@pytest.fixture
-async def sms(
-    hass: HomeAssistant,
-    simulator: GatewaySimulator,
-    entry: MockConfigEntry,
-    hass_client_no_auth: ClientSessionGenerator,
-) -> Sms:
-    """Return a function that texts Home Assistant (by default the main account, through its gateway)."""
-    client = await hass_client_no_auth()
-
-    async def send(
-        sender: str,
-        content: str,
-        *,
-        entry: MockConfigEntry = entry,
-        gateway: GatewaySimulator = simulator,
-    ) -> None:
-        url = str(client.make_url(webhook_path(entry.data[CONF_WEBHOOK_ID])))
-        assert await gateway.post_mo(sender, content, url=url) == 200
-        await hass.async_block_till_done()
-
-    return send
-
-
-def state_of(hass: HomeAssistant, entity_id: str) -> str:
-    """Return an entity's state; fail if it has none."""
-    state = hass.states.get(entity_id)
-    assert state is not None, entity_id
-    return state.state
-
-
 async def set_up_automations(hass: HomeAssistant, *configs: dict[str, Any]) -> None:
     """Set up automations from blueprints; fail unless each one loaded and is on."""
     automations = [
@@ -165,6 +123,11 @@ def command(**inputs: Any) -> dict[str, Any]:
 def auto_reply(**inputs: Any) -> dict[str, Any]:
     """Return an automation config that uses the auto-reply blueprint."""
     return {"use_blueprint": {"path": "tatango_sms/auto_reply.yaml", "input": inputs}}
+
+
+def ask_and_act(**inputs: Any) -> dict[str, Any]:
+    """Return an automation config that uses the ask-and-act blueprint."""
+    return {"use_blueprint": {"path": "tatango_sms/ask_and_act.yaml", "input": inputs}}
 
 
 GARAGE_COMMAND: Final = {
@@ -192,11 +155,6 @@ def mos_from(simulator: GatewaySimulator, number: str) -> list[str]:
         for entry in simulator.state.phone(number).conversation
         if entry.direction is Direction.MO
     ]
-
-
-def sent(simulator: GatewaySimulator) -> list[tuple[str | None, str | None]]:
-    """Return (recipient, message) of every send the gateway received."""
-    return [(request.recipient, request.message) for request in simulator.requests]
 
 
 # The blueprint files
@@ -234,6 +192,40 @@ def test_blueprint_metadata(file_name: str, inputs: set[str]) -> None:
     for name, spec in blueprint.inputs.items():
         assert spec["name"], name
         assert spec["description"], name
+
+
+def test_ask_and_act_metadata() -> None:
+    """The ask-and-act blueprint is a valid automation blueprint, triggered by an entity's state."""
+    blueprint = Blueprint(
+        load_yaml_dict(BLUEPRINTS / "ask_and_act.yaml"),
+        path="tatango_sms/ask_and_act.yaml",
+        expected_domain="automation",
+        schema=AUTOMATION_BLUEPRINT_SCHEMA,
+    )
+    assert blueprint.validate() is None
+    metadata = blueprint.metadata
+    assert metadata["name"] == "Ask by SMS and act on the answer"
+    assert metadata["source_url"] == (
+        f"{REPOSITORY}/blob/main/blueprints/automation/tatango_sms/ask_and_act.yaml"
+    )
+    assert metadata["homeassistant"] == {"min_version": "2025.4.0"}
+    inputs = {
+        "trigger_entity",
+        "trigger_state",
+        "trigger_for",
+        "recipient",
+        "question",
+        "append_answers",
+        *(f"answer_{n}{suffix}" for n in (1, 2, 3) for suffix in ("", "_actions")),
+        "no_answer_actions",
+        "timeout",
+        "config_entry_id",
+    }
+    assert set(blueprint.inputs) == inputs
+    assert extract_inputs(blueprint.data) == inputs
+    assert [trigger["trigger"] for trigger in blueprint.data["triggers"]] == ["state"]
+    for name, spec in blueprint.inputs.items():
+        assert spec["name"], name
 
 
 # SMS command
@@ -508,15 +500,7 @@ async def test_replies_go_out_through_the_receiving_account(
     sms: Sms,
 ) -> None:
     """With two accounts, each reply is sent by the account that received the SMS."""
-    other = make_entry(
-        other_simulator.messages_url,
-        key=OTHER_KEY,
-        password=OTHER_PASSWORD,
-        title="Tatango SMS 2",
-        recipients={"Alice": ALICE},
-    )
-    await async_add_and_set_up(hass, other)
-    other_simulator.opt_in(ALICE)
+    other = await async_add_second_account(hass, other_simulator, {"Alice": ALICE})
     await set_up_automations(
         hass, auto_reply(reply=REVERSED), command(**GARAGE_COMMAND)
     )
@@ -548,12 +532,9 @@ async def test_two_auto_replies_stop_after_five(
     simulator.set_auto_reply(ALICE, "I am away until Monday.")
     caplog.set_level(logging.INFO, logger="custom_components.tatango_sms")
 
+    # The phones answer each other over real sockets.
     assert await simulator.post_mo(ALICE, "Are you home?") == 200
-    for _ in range(100):  # the phones answer each other over real sockets
-        await hass.async_block_till_done()
-        await asyncio.sleep(0.05)
-        if len(mos_from(simulator, ALICE)) >= 6:
-            break
+    await until(lambda: len(mos_from(simulator, ALICE)) >= 6)
     await asyncio.sleep(0.5)
     await hass.async_block_till_done()
 
@@ -566,4 +547,195 @@ async def test_two_auto_replies_stop_after_five(
         record.getMessage()
         for record in caplog.records
         if record.getMessage().startswith("Not replying")
-    ] == [f"Not replying to {ALICE}: it got 5 automatic replies in 10 minutes"]
+    ] == [
+        (
+            "Not replying to Alice: it got 5 automatic replies in 10 minutes"
+            " (a reply loop with another machine?)"
+        )
+    ]
+
+
+# Ask by SMS and act on the answer
+
+ANSWER_EVENT: Final = "tatango_test_answer"
+
+
+def answer_event(name: str) -> list[dict[str, Any]]:
+    """Return actions that fire ANSWER_EVENT with the answer's name and the ask's response."""
+    return [
+        {
+            "event": ANSWER_EVENT,
+            "event_data": {
+                "name": name,
+                "reply": "{{ reply.reply }}",
+                "timed_out": "{{ reply.timed_out }}",
+            },
+        }
+    ]
+
+
+GARAGE_QUESTION: Final = {
+    "trigger_entity": GARAGE,
+    "trigger_state": "on",
+    "recipient": "Alice",
+    "question": "The garage is {{ states('input_boolean.garage') }}. Close it?",
+    "answer_1": "close",
+    "answer_1_actions": [
+        {"action": "input_boolean.turn_off", "target": {"entity_id": GARAGE}}
+    ],
+    "answer_2": "Ignore",
+    "answer_2_actions": answer_event("ignore"),
+    "answer_3": " later ",
+    "answer_3_actions": answer_event("later"),
+    "no_answer_actions": answer_event("none"),
+}
+
+
+async def open_the_garage(hass: HomeAssistant, simulator: GatewaySimulator) -> None:
+    """Turn the garage on and wait for the question it makes the automation send.
+
+    The automation then waits for the reply, so nothing here waits for it.
+    """
+    hass.states.async_set(GARAGE, STATE_ON)
+    await until(lambda: len(simulator.requests) == 1)
+
+
+async def test_ask_and_act_on_the_first_answer(
+    hass: HomeAssistant, simulator: GatewaySimulator, sms: Sms
+) -> None:
+    """The entity's state sends the question with the answers; the reply runs its answer's actions.
+
+    Other blueprints leave the reply to the question alone.
+    """
+    await set_up_automations(
+        hass, ask_and_act(**GARAGE_QUESTION), auto_reply(), command(**GARAGE_COMMAND)
+    )
+    answers = async_capture_events(hass, ANSWER_EVENT)
+
+    await open_the_garage(hass, simulator)
+    assert sent(simulator) == [
+        (ALICE, "The garage is on. Close it? Reply CLOSE, IGNORE or LATER.")
+    ]
+
+    await sms(ALICE, "Close")
+
+    assert state_of(hass, GARAGE) == STATE_OFF
+    assert answers == []
+    assert len(simulator.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "answer"), [("IGNORE it", "ignore"), ("later!", "later")]
+)
+async def test_ask_and_act_on_another_answer(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    sms: Sms,
+    *,
+    reply: str,
+    answer: str,
+) -> None:
+    """The second and third answers run their own actions."""
+    await set_up_automations(hass, ask_and_act(**GARAGE_QUESTION))
+    answers = async_capture_events(hass, ANSWER_EVENT)
+    await open_the_garage(hass, simulator)
+
+    await sms(ALICE, reply)
+
+    assert state_of(hass, GARAGE) == STATE_ON
+    assert [event.data for event in answers] == [
+        {"name": answer, "reply": reply, "timed_out": False}
+    ]
+
+
+async def test_ask_and_act_without_an_answer(
+    hass: HomeAssistant, simulator: GatewaySimulator, sms: Sms
+) -> None:
+    """When no answer comes in time the "no answer" actions run; a one-answer question says so."""
+    await set_up_automations(
+        hass,
+        ask_and_act(
+            **(GARAGE_QUESTION | {"answer_2": "", "answer_3": ""}),
+            timeout={"seconds": 1},
+        ),
+    )
+    answers = async_capture_events(hass, ANSWER_EVENT)
+    await open_the_garage(hass, simulator)
+    assert sent(simulator) == [(ALICE, "The garage is on. Close it? Reply CLOSE.")]
+
+    await hass.async_block_till_done()
+
+    assert state_of(hass, GARAGE) == STATE_ON
+    assert [event.data for event in answers] == [
+        {"name": "none", "reply": None, "timed_out": True}
+    ]
+
+
+async def test_ask_and_act_through_the_chosen_account(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    other_simulator: GatewaySimulator,
+    sms: Sms,
+) -> None:
+    """With two accounts the question goes through the chosen one, as written when told so."""
+    other = await async_add_second_account(hass, other_simulator, {"Alice": ALICE})
+    await set_up_automations(
+        hass,
+        ask_and_act(
+            **GARAGE_QUESTION
+            | {
+                "question": "Garage open. Reply CLOSE to close it.",
+                "append_answers": False,
+                "config_entry_id": other.entry_id,
+            }
+        ),
+    )
+
+    await open_the_garage(hass, other_simulator)
+    await sms(ALICE, "close", entry=other, gateway=other_simulator)
+
+    assert state_of(hass, GARAGE) == STATE_OFF
+    assert sent(other_simulator) == [(ALICE, "Garage open. Reply CLOSE to close it.")]
+    assert sent(simulator) == []
+
+
+@pytest.fixture
+async def assist(hass: HomeAssistant) -> None:
+    """Set up Assist with Home Assistant's own agent (before the HTTP server starts)."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+
+
+async def test_commands_leave_sms_answered_by_assist_alone(
+    hass: HomeAssistant,
+    simulator: GatewaySimulator,
+    entry: MockConfigEntry,
+    assist: None,
+    sms: Sms,
+) -> None:
+    """With Assist over SMS on, the SMS it answers run no command and get no auto-reply; others do."""
+    hass.config_entries.async_update_entry(
+        entry, options={"assist_agent_id": "conversation.home_assistant"}
+    )
+    await hass.async_block_till_done()
+    await set_up_automations(
+        hass,
+        command(**GARAGE_COMMAND, saved_recipients_only=False),
+        auto_reply(reply=REVERSED),
+    )
+
+    await sms(ALICE, "garage")
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert state_of(hass, GARAGE) == STATE_OFF
+    # Only Assist answered Alice.
+    assert [number for number, _ in sent(simulator)] == [ALICE]
+
+    # Assist answers only saved recipients: a stranger's SMS is the blueprints'.
+    await sms(STRANGER, "garage")
+
+    assert state_of(hass, GARAGE) == STATE_ON
+    assert sorted(sent(simulator)[1:]) == [
+        (STRANGER, "Garage is on"),
+        (STRANGER, "egarag"),
+    ]

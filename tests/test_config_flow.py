@@ -47,6 +47,7 @@ from .helpers import (
     CloudStub,
     async_add_and_set_up,
     make_entry,
+    suggested_values,
     unique_id_for,
     webhook_path,
 )
@@ -1064,49 +1065,47 @@ async def test_options_flow(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     defaults = {
-        str(marker): marker.default() for marker in result["data_schema"].schema
+        str(marker): marker.default() if callable(marker.default) else None
+        for marker in result["data_schema"].schema
     }
+    # Assist over SMS is off: no agent.
     assert defaults == {
         "long_messages": "split",
         "max_queue_age": 24,
         "accept_unknown_senders": True,
         "max_sms_per_hour": 100,
         "max_parts_per_message": 10,
+        "assist_agent_id": None,
+        "assist_senders": "recipients",
     }
 
+    chosen = {
+        "long_messages": "truncate",
+        "max_queue_age": 6,
+        "accept_unknown_senders": False,
+        "max_sms_per_hour": 50,
+        "max_parts_per_message": 3,
+        "assist_agent_id": "conversation.home_assistant",
+        "assist_senders": "anyone",
+    }
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            "long_messages": "truncate",
-            "max_queue_age": 6,
-            "accept_unknown_senders": False,
-            "max_sms_per_hour": 50,
-            "max_parts_per_message": 3,
-        },
+        result["flow_id"], chosen
     )
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {
-        "long_messages": "truncate",
-        "max_queue_age": 6,
-        "accept_unknown_senders": False,
-        "max_sms_per_hour": 50,
-        "max_parts_per_message": 3,
-    }
+    assert entry.options == chosen
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    shown = {
-        str(marker): (marker.description or {}).get("suggested_value")
-        for marker in result["data_schema"].schema
-    }
-    assert shown == {
-        "long_messages": "truncate",
-        "max_queue_age": 6,
-        "accept_unknown_senders": False,
-        "max_sms_per_hour": 50,
-        "max_parts_per_message": 3,
-    }
+    assert suggested_values(result) == chosen
+
+    # Emptying the agent turns Assist over SMS off again.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {key: value for key, value in chosen.items() if key != "assist_agent_id"},
+    )
+    await hass.async_block_till_done()
+    assert "assist_agent_id" not in entry.options
 
 
 async def test_add_recipient(
@@ -1120,7 +1119,7 @@ async def test_add_recipient(
         (entry.entry_id, "recipient"), context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.FORM
-    assert field_names(result) == ["name", "phone_number"]
+    assert field_names(result) == ["name", "phone_number", "person"]
 
     for name, number, errors in (
         ("Alice", "12345", {"phone_number": "invalid_phone_number"}),
@@ -1134,7 +1133,12 @@ async def test_add_recipient(
         assert result["errors"] == errors
 
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": " Alice ", "phone_number": TEST_NUMBER_AS_TYPED}
+        result["flow_id"],
+        {
+            "name": " Alice ",
+            "phone_number": TEST_NUMBER_AS_TYPED,
+            "person": "person.alice",
+        },
     )
     await hass.async_block_till_done()
 
@@ -1146,8 +1150,10 @@ async def test_add_recipient(
     }
     assert saved["Alice"] == (
         TEST_NUMBER,
-        {"name": "Alice", "phone_number": TEST_NUMBER},
+        {"name": "Alice", "phone_number": TEST_NUMBER, "person": "person.alice"},
     )
+    # Without a person, none is saved.
+    assert saved["Bob"][1] == {"name": "Bob", "phone_number": OTHER_NUMBER}
     assert simulator.requests == []
 
 
@@ -1166,11 +1172,11 @@ async def test_reconfigure_recipient(
         context={"source": "reconfigure", "subentry_id": alice.subentry_id},
     )
     assert result["type"] is FlowResultType.FORM
-    suggested = {
-        str(marker): marker.description["suggested_value"]
-        for marker in result["data_schema"].schema
+    assert suggested_values(result) == {
+        "name": "Alice",
+        "phone_number": TEST_NUMBER,
+        "person": None,
     }
-    assert suggested == {"name": "Alice", "phone_number": TEST_NUMBER}
 
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"name": "Bob", "phone_number": TEST_NUMBER}
@@ -1178,7 +1184,8 @@ async def test_reconfigure_recipient(
     assert result["errors"] == {"name": "name_taken"}
 
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": "Alice Smith", "phone_number": TEST_NUMBER}
+        result["flow_id"],
+        {"name": "Alice Smith", "phone_number": TEST_NUMBER, "person": "person.alice"},
     )
     await hass.async_block_till_done()
 
@@ -1186,7 +1193,26 @@ async def test_reconfigure_recipient(
     assert result["reason"] == "reconfigure_successful"
     updated = entry.subentries[alice.subentry_id]
     assert updated.title == "Alice Smith"
-    assert dict(updated.data) == {"name": "Alice Smith", "phone_number": TEST_NUMBER}
+    assert dict(updated.data) == {
+        "name": "Alice Smith",
+        "phone_number": TEST_NUMBER,
+        "person": "person.alice",
+    }
+
+    # The person is shown again, and can be taken away.
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "recipient"),
+        context={"source": "reconfigure", "subentry_id": alice.subentry_id},
+    )
+    assert suggested_values(result)["person"] == "person.alice"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Alice Smith", "phone_number": TEST_NUMBER}
+    )
+    await hass.async_block_till_done()
+    assert dict(entry.subentries[alice.subentry_id].data) == {
+        "name": "Alice Smith",
+        "phone_number": TEST_NUMBER,
+    }
 
 
 async def test_reconfigure_failed_new_webhook_url_keeps_the_old_one(

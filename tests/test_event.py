@@ -87,6 +87,8 @@ async def test_entity_shows_each_message(
         "content": "Garage open?",
         "keyword": "GARAGE",
         "recipient": None,
+        "assist": False,
+        "reply_to_ask": False,
     }
 
     await post(simulator, client, loaded_entry, "")

@@ -457,5 +457,7 @@ async def test_secrets_never_logged(
         "keyword",
         "recipient",
         "config_entry_id",
+        "assist",
+        "reply_to_ask",
     }
     assert webhook_id not in str(event.data)

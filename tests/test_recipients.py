@@ -9,10 +9,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.tatango_sms.const import (
     CONF_ACCEPT_UNKNOWN_SENDERS,
+    CONF_ASSIST_AGENT_ID,
+    CONF_ASSIST_SENDERS,
     CONF_LONG_MESSAGES,
     CONF_MAX_PARTS,
     CONF_MAX_QUEUE_AGE,
     CONF_MAX_SMS_PER_HOUR,
+    CONF_PERSON,
     CONF_PHONE_NUMBER,
     SUBENTRY_TYPE_RECIPIENT,
 )
@@ -29,7 +32,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from tatango_simulator import GatewaySimulator
 
 from .conftest import ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER
-from .helpers import send_sms
+from .helpers import send_sms, suggested_values
 
 
 def subentry_id_of(entry: MockConfigEntry, name: str) -> str:
@@ -50,7 +53,11 @@ async def start_add(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, An
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == {}
-    assert suggested_values(result) == {CONF_NAME: None, CONF_PHONE_NUMBER: None}
+    assert suggested_values(result) == {
+        CONF_NAME: None,
+        CONF_PHONE_NUMBER: None,
+        CONF_PERSON: None,
+    }
     return result
 
 
@@ -68,14 +75,6 @@ async def start_reconfigure(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
     return result
-
-
-def suggested_values(result: dict[str, Any]) -> dict[str, Any]:
-    """Return the values a form is pre-filled with."""
-    return {
-        str(key): (key.description or {}).get("suggested_value")
-        for key in result["data_schema"].schema
-    }
 
 
 # Adding a recipient
@@ -240,6 +239,7 @@ async def test_reconfigure_recipient_name(
     assert suggested_values(result) == {
         CONF_NAME: "Alice",
         CONF_PHONE_NUMBER: ALICE_NUMBER,
+        CONF_PERSON: None,
     }
 
     result = await hass.config_entries.subentries.async_configure(
@@ -332,6 +332,7 @@ async def test_options_flow(
         CONF_ACCEPT_UNKNOWN_SENDERS: True,
         CONF_MAX_SMS_PER_HOUR: 100,
         CONF_MAX_PARTS: 10,
+        CONF_ASSIST_SENDERS: "recipients",
     }
     runtime_data = setup_entry.runtime_data
 
@@ -354,21 +355,21 @@ async def test_options_flow(
         CONF_ACCEPT_UNKNOWN_SENDERS: False,
         CONF_MAX_SMS_PER_HOUR: 50,
         CONF_MAX_PARTS: 10,
+        CONF_ASSIST_SENDERS: "recipients",
     }
     assert setup_entry.state is ConfigEntryState.LOADED
     assert setup_entry.runtime_data is not runtime_data  # reloaded
 
     # The form shows the saved choices next time.
     result = await hass.config_entries.options.async_init(setup_entry.entry_id)
-    assert {
-        str(marker): marker.description["suggested_value"]
-        for marker in result["data_schema"].schema
-    } == {
+    assert suggested_values(result) == {
         CONF_LONG_MESSAGES: "truncate",
         CONF_MAX_QUEUE_AGE: 12,
         CONF_ACCEPT_UNKNOWN_SENDERS: False,
         CONF_MAX_SMS_PER_HOUR: 50,
         CONF_MAX_PARTS: 10,
+        CONF_ASSIST_AGENT_ID: None,
+        CONF_ASSIST_SENDERS: "recipients",
     }
     hass.config_entries.options.async_abort(result["flow_id"])
 

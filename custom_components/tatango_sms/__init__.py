@@ -27,6 +27,7 @@ from .const import (
     DEFAULT_MAX_SMS_PER_HOUR,
     DOMAIN,
 )
+from .conversations import SmsConversations
 from .data import TatangoConfigEntry, TatangoData
 from .outbox import Outbox
 from .reply_guard import ReplyGuard
@@ -81,9 +82,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: TatangoConfigEntry) -> b
         guard=spend_guard,
         replies=replies,
     )
+    conversations = SmsConversations(hass, entry, sender, replies)
     entry.runtime_data = TatangoData(
-        gateway, Targets(entry), status_book, spend_guard, replies, sender
+        gateway,
+        Targets(entry),
+        status_book,
+        spend_guard,
+        replies,
+        sender,
+        conversations,
     )
+    entry.async_on_unload(conversations.asks.async_end_all)
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # alert: and YAML notify groups can only call legacy notify services.

@@ -78,3 +78,20 @@ def signal_outbox(entry_id: str) -> str:
 def signal_spend(entry_id: str) -> str:
     """Return the dispatcher signal for changes of one entry's SMS count."""
     return f"{DOMAIN}_spend_{entry_id}"
+
+
+# Conversations over SMS: Assist answers, and the ask action waits for replies.
+CONF_ASSIST_AGENT_ID: Final = "assist_agent_id"
+CONF_ASSIST_SENDERS: Final = "assist_senders"
+ASSIST_SENDERS_RECIPIENTS: Final = "recipients"
+ASSIST_SENDERS_ANYONE: Final = "anyone"
+DEFAULT_ASSIST_SENDERS: Final = ASSIST_SENDERS_RECIPIENTS
+CONF_PERSON: Final = "person"
+
+ATTR_ASSIST: Final = "assist"
+ATTR_REPLY_TO_ASK: Final = "reply_to_ask"
+ATTR_ANSWERS: Final = "answers"
+ATTR_APPEND_ANSWERS: Final = "append_answers"
+ATTR_TIMEOUT: Final = "timeout"
+
+SERVICE_ASK: Final = "ask"

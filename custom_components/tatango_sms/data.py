@@ -11,6 +11,7 @@ from .const import SUBENTRY_TYPE_RECIPIENT
 from .tatango.gateway import TatangoGateway
 
 if TYPE_CHECKING:
+    from .conversations import SmsConversations
     from .notify import TatangoLegacyNotifyService
     from .reply_guard import ReplyGuard
     from .sender import SmsSender
@@ -40,6 +41,7 @@ class TatangoData:
     spend_guard: SpendGuard
     replies: ReplyGuard
     sender: SmsSender
+    conversations: SmsConversations
     webhook_stats: WebhookStats = field(default_factory=WebhookStats)
     legacy_notify: TatangoLegacyNotifyService | None = None
 

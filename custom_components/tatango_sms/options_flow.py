@@ -8,6 +8,7 @@ import voluptuous as vol
 
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import (
+    ConversationAgentSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -17,12 +18,17 @@ from homeassistant.helpers.selector import (
 )
 
 from .const import (
+    ASSIST_SENDERS_ANYONE,
+    ASSIST_SENDERS_RECIPIENTS,
     CONF_ACCEPT_UNKNOWN_SENDERS,
+    CONF_ASSIST_AGENT_ID,
+    CONF_ASSIST_SENDERS,
     CONF_LONG_MESSAGES,
     CONF_MAX_PARTS,
     CONF_MAX_QUEUE_AGE,
     CONF_MAX_SMS_PER_HOUR,
     DEFAULT_ACCEPT_UNKNOWN_SENDERS,
+    DEFAULT_ASSIST_SENDERS,
     DEFAULT_LONG_MESSAGES,
     DEFAULT_MAX_PARTS,
     DEFAULT_MAX_QUEUE_AGE,
@@ -65,12 +71,23 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_MAX_PARTS, default=DEFAULT_MAX_PARTS): NumberSelector(
             NumberSelectorConfig(min=1, max=50, step=1, mode=NumberSelectorMode.BOX)
         ),
+        # No agent: Assist does not answer SMS.
+        vol.Optional(CONF_ASSIST_AGENT_ID): ConversationAgentSelector(),
+        vol.Required(
+            CONF_ASSIST_SENDERS, default=DEFAULT_ASSIST_SENDERS
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=[ASSIST_SENDERS_RECIPIENTS, ASSIST_SENDERS_ANYONE],
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_ASSIST_SENDERS,
+            )
+        ),
     }
 )
 
 
 class TatangoOptionsFlow(OptionsFlow):
-    """Long-message policy and who may send SMS to Home Assistant."""
+    """Long-message policy, who may send SMS to Home Assistant, and Assist over SMS."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None

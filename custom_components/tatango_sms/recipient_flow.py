@@ -13,12 +13,14 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
-from .const import CONF_PHONE_NUMBER
+from .const import CONF_PERSON, CONF_PHONE_NUMBER
 from .tatango.phone import InvalidPhoneNumber, normalize_phone_number
 
 PHONE_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
@@ -26,6 +28,10 @@ RECIPIENT_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_NAME): str,
         vol.Required(CONF_PHONE_NUMBER): PHONE_SELECTOR,
+        # Assist answers this recipient's SMS as the person's user.
+        vol.Optional(CONF_PERSON): EntitySelector(
+            EntitySelectorConfig(domain="person")
+        ),
     }
 )
 
@@ -60,6 +66,8 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
                 errors = self._duplicate_errors(name, number, current)
             if not errors:
                 data = {CONF_NAME: name, CONF_PHONE_NUMBER: number}
+                if person := user_input.get(CONF_PERSON):
+                    data[CONF_PERSON] = person
                 if current is None:
                     return self.async_create_entry(
                         title=name, data=data, unique_id=number

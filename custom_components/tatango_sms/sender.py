@@ -25,6 +25,7 @@ from .const import (
     DOMAIN,
     EVENT_FAILED,
     EVENT_SENT,
+    LOGGER,
     LONG_MESSAGES_SEND,
     LONG_MESSAGES_TRUNCATE,
     MAX_CONCURRENT_SENDS,
@@ -73,6 +74,8 @@ def fold_title(message: str, title: str | None) -> str:
     return f"{title}: {message}" if title else message
 
 
+REFUSED = {Outcome.RATE_LIMITED, Outcome.TOO_LONG}
+"""Outcomes of a message refused before it was posted."""
 HELD_BACK = Reservation(0.0, 0, "")
 """Stands for a reply the reply-loop guard holds back, where a reservation goes."""
 
@@ -138,7 +141,7 @@ class SmsSender:
         parts = self.message_parts(message, max_sms)
         segments = sum(sms_info(part).segments for part in parts)
         if segments > int(self._entry.options.get(CONF_MAX_PARTS, DEFAULT_MAX_PARTS)):
-            raise send_failed_error(
+            raise SendFailed(
                 [RecipientResult(r, Outcome.TOO_LONG, 0) for r in recipients]
             )
         source = source_of(self._hass, context)
@@ -146,8 +149,7 @@ class SmsSender:
         held_back = {
             recipient
             for recipient in recipients
-            if recipient.number == replied_to
-            and not self._replies.allow(recipient.number)
+            if recipient.number == replied_to and not self._replies.allow(recipient)
         }
         reservations = {
             recipient: self._guard.try_reserve(segments, source)
@@ -170,8 +172,31 @@ class SmsSender:
         if any(result.outcome is Outcome.QUEUED for result in results):
             await self._async_outbox_changed()
         if failed := [result for result in results if not result.outcome.ok]:
-            raise send_failed_error(failed, self._guard)
+            raise SendFailed(failed, self._guard)
         return results
+
+    async def async_send_reply(
+        self, message: str, recipient: Recipient, context: Context | None = None
+    ) -> None:
+        """Send a message no action waits for, such as Assist's answer; fire tatango_sms_failed if it fails."""
+        try:
+            await self.async_send(message, [recipient], context)
+        except SendFailed as err:
+            outcome = err.failed[0].outcome
+        else:
+            return
+        LOGGER.warning("A reply to %s was not sent: %s", recipient.log_name, outcome)
+        self._hass.bus.async_fire(
+            EVENT_FAILED,
+            {
+                "recipient": recipient.number,
+                "name": recipient.name,
+                "outcome": outcome.value,
+                "attempts": 0 if outcome in REFUSED else 1,
+                "queued_for": 0,
+                ATTR_CONFIG_ENTRY_ID: self._entry.entry_id,
+            },
+        )
 
     async def _async_send_to(
         self, recipient: Recipient, parts: list[str], reservation: Reservation | None
@@ -330,27 +355,32 @@ class SmsSender:
         async_dispatcher_send(self._hass, signal_outbox(self._entry.entry_id))
 
 
-def send_failed_error(
-    failed: list[RecipientResult], guard: SpendGuard | None = None
-) -> HomeAssistantError:
-    """Return the error for recipients the message failed for: the most serious outcome's.
+class SendFailed(HomeAssistantError):
+    """The message failed for at least one recipient; `failed` says how.
 
-    A refusal by the spend guard also names the limit and when it frees up.
+    Its message is the most serious outcome's translation; a refusal by the
+    spend guard also names the limit and when it frees up.
     """
-    worst = min(failed, key=lambda r: FAILURES_BY_SEVERITY.index(r.outcome)).outcome
-    limit = {}
-    if worst is Outcome.RATE_LIMITED and guard is not None:
-        limit = {
-            "limit": str(guard.limit),
-            "minutes": str(math.ceil(guard.seconds_until_room(1) / 60)),
-        }
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=f"send_failed_{worst}",
-        translation_placeholders={
-            "recipients": ", ".join(
-                f"{result.recipient.label}: {result.outcome}" for result in failed
-            ),
-            **limit,
-        },
-    )
+
+    def __init__(
+        self, failed: list[RecipientResult], guard: SpendGuard | None = None
+    ) -> None:
+        """Initialize with the failed recipients' results."""
+        worst = min(failed, key=lambda r: FAILURES_BY_SEVERITY.index(r.outcome)).outcome
+        limit = {}
+        if worst is Outcome.RATE_LIMITED and guard is not None:
+            limit = {
+                "limit": str(guard.limit),
+                "minutes": str(math.ceil(guard.seconds_until_room(1) / 60)),
+            }
+        super().__init__(
+            translation_domain=DOMAIN,
+            translation_key=f"send_failed_{worst}",
+            translation_placeholders={
+                "recipients": ", ".join(
+                    f"{result.recipient.label}: {result.outcome}" for result in failed
+                ),
+                **limit,
+            },
+        )
+        self.failed = failed

@@ -1,4 +1,4 @@
-"""The tatango_sms.send_message action."""
+"""The tatango_sms.send_message and tatango_sms.ask actions."""
 
 from __future__ import annotations
 
@@ -15,12 +15,18 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
+from .ask import DEFAULT_TIMEOUT, check_ask
 from .const import (
+    ATTR_ANSWERS,
+    ATTR_APPEND_ANSWERS,
     ATTR_CONFIG_ENTRY_ID,
     ATTR_MAX_SMS,
     ATTR_MESSAGE,
+    ATTR_RECIPIENT,
     ATTR_RECIPIENTS,
+    ATTR_TIMEOUT,
     DOMAIN,
+    SERVICE_ASK,
     SERVICE_SEND_MESSAGE,
 )
 from .data import TatangoConfigEntry
@@ -31,6 +37,16 @@ SEND_MESSAGE_SCHEMA = vol.Schema(
         vol.Required(ATTR_RECIPIENTS): vol.All(cv.ensure_list, [cv.string]),
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Optional(ATTR_MAX_SMS): vol.All(vol.Coerce(int), vol.Range(min=1)),
+    }
+)
+ASK_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_RECIPIENT): cv.string,
+        vol.Required(ATTR_MESSAGE): cv.string,
+        vol.Optional(ATTR_ANSWERS, default=list): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional(ATTR_APPEND_ANSWERS, default=True): cv.boolean,
+        vol.Optional(ATTR_TIMEOUT, default=DEFAULT_TIMEOUT): cv.time_period,
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
     }
 )
 
@@ -44,6 +60,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _async_send_message,
         schema=SEND_MESSAGE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_ASK,
+        _async_ask,
+        schema=ASK_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
     )
 
 
@@ -86,3 +109,20 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
         max_sms=call.data.get(ATTR_MAX_SMS),
     )
     return {"recipients": [result.as_response() for result in results]}
+
+
+async def _async_ask(call: ServiceCall) -> ServiceResponse:
+    """Send a question by SMS and wait for the reply."""
+    answers = check_ask(
+        call.data[ATTR_MESSAGE], call.data[ATTR_ANSWERS], call.data[ATTR_TIMEOUT]
+    )
+    entry = _loaded_entry(call.hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
+    recipients = entry.runtime_data.targets.resolve([call.data[ATTR_RECIPIENT]])
+    return await entry.runtime_data.conversations.asks.async_ask(
+        recipients[0],
+        call.data[ATTR_MESSAGE],
+        answers,
+        append_answers=call.data[ATTR_APPEND_ANSWERS],
+        timeout=call.data[ATTR_TIMEOUT],
+        context=call.context,
+    )

@@ -25,6 +25,11 @@ class Recipient:
         """Return how errors name the recipient."""
         return f"{self.name} ({self.number})" if self.name else self.number
 
+    @property
+    def log_name(self) -> str:
+        """Return how logs name the recipient, without the whole number."""
+        return self.name or f"the number ending in {self.number[-4:]}"
+
 
 class Targets:
     """Resolves the names and numbers an action or notification is sent to."""

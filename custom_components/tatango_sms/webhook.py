@@ -335,6 +335,10 @@ async def async_handle_incoming_sms(
         ATTR_CONTENT: message.content,
         ATTR_KEYWORD: keyword(message.content),
         ATTR_CONFIG_ENTRY_ID: entry.entry_id,
+        # Whether a waiting ask or Assist answers it.
+        **entry.runtime_data.conversations.async_route(
+            message.sender, recipient, message.content
+        ),
     }
     context = Context()
     entry.runtime_data.replies.note_incoming(context, message.sender)
