@@ -41,6 +41,7 @@ from homeassistant.helpers.selector import (
 from .const import (
     CONF_ACCEPT_UNKNOWN_SENDERS,
     CONF_CLOUDHOOK,
+    CONF_GSM7_FRIENDLY,
     CONF_KEY,
     CONF_LONG_MESSAGES,
     CONF_MAX_QUEUE_AGE,
@@ -48,6 +49,7 @@ from .const import (
     CONF_PHONE_NUMBER,
     CONF_TEST_RECIPIENT,
     DEFAULT_ACCEPT_UNKNOWN_SENDERS,
+    DEFAULT_GSM7_FRIENDLY,
     DEFAULT_LONG_MESSAGES,
     DEFAULT_MAX_QUEUE_AGE,
     DEFAULT_TITLE,
@@ -413,7 +415,7 @@ class TatangoSmsConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class TatangoOptionsFlow(OptionsFlow):
-    """Long-message policy and who may send SMS to Home Assistant."""
+    """What a message costs, how long it may wait, and who may send SMS to Home Assistant."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -440,6 +442,10 @@ class TatangoOptionsFlow(OptionsFlow):
                             translation_key=CONF_LONG_MESSAGES,
                         )
                     ),
+                    vol.Required(
+                        CONF_GSM7_FRIENDLY,
+                        default=options.get(CONF_GSM7_FRIENDLY, DEFAULT_GSM7_FRIENDLY),
+                    ): bool,
                     vol.Required(
                         CONF_MAX_QUEUE_AGE,
                         default=options.get(CONF_MAX_QUEUE_AGE, DEFAULT_MAX_QUEUE_AGE),

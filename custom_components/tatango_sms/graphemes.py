@@ -10,8 +10,9 @@ nothing about Home Assistant.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from enum import IntEnum
-from functools import cache
+from functools import lru_cache
 from typing import NamedTuple
 import unicodedata
 
@@ -52,26 +53,35 @@ class _Properties(NamedTuple):
     conjunct: _Conjunct
 
 
-type _Ranges = tuple[tuple[int, int], ...]
+class _CodePoints:
+    """A set of code points, given as inclusive ranges."""
 
+    __slots__ = ("_firsts", "_lasts")
 
-def _in(ranges: _Ranges, code: int) -> bool:
-    """Return whether a code point lies in one of the inclusive ranges."""
-    return any(first <= code <= last for first, last in ranges)
+    def __init__(self, *ranges: tuple[int, int]) -> None:
+        """Initialize from (first, last) pairs."""
+        ordered = sorted(ranges)
+        self._firsts = [first for first, _ in ordered]
+        self._lasts = [last for _, last in ordered]
+
+    def __contains__(self, code: int) -> bool:
+        """Return whether the code point is in one of the ranges."""
+        index = bisect_right(self._firsts, code) - 1
+        return index >= 0 and code <= self._lasts[index]
 
 
 # Unicode 17.0 (as ICU 78 segments text), what unicodedata cannot derive
 # from a character's general category. Characters Python's unicodedata does
 # not know yet are classified by their category only (unassigned: Other).
-_PREPEND: _Ranges = (
+_PREPEND = _CodePoints(
     (0x0600, 0x0605), (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891),
     (0x08E2, 0x08E2), (0x0D4E, 0x0D4E), (0x110BD, 0x110BD), (0x110CD, 0x110CD),
-    (0x111C2, 0x111C3), (0x1193F, 0x1193F), (0x11941, 0x11941), (0x11A84, 0x11A89),
-    (0x11D46, 0x11D46), (0x11F02, 0x11F02),
+    (0x111C2, 0x111C3), (0x113D1, 0x113D1), (0x1193F, 0x1193F), (0x11941, 0x11941),
+    (0x11A84, 0x11A89), (0x11D46, 0x11D46), (0x11F02, 0x11F02),
 )  # fmt: skip
 # Extend beyond the nonspacing and enclosing marks: some spacing vowel signs,
 # ZWNJ, the emoji modifiers (skin tones) and the tags of subdivision flags.
-_EXTEND: _Ranges = (
+_EXTEND = _CodePoints(
     (0x09BE, 0x09BE), (0x09D7, 0x09D7), (0x0B3E, 0x0B3E), (0x0B57, 0x0B57),
     (0x0BBE, 0x0BBE), (0x0BD7, 0x0BD7), (0x0CC0, 0x0CC0), (0x0CC2, 0x0CC2),
     (0x0CC7, 0x0CC8), (0x0CCA, 0x0CCB), (0x0CD5, 0x0CD6), (0x0D3E, 0x0D3E),
@@ -80,27 +90,28 @@ _EXTEND: _Ranges = (
     (0x1B43, 0x1B44), (0x1BAA, 0x1BAA), (0x1BF2, 0x1BF3), (0x200C, 0x200C),
     (0x302E, 0x302F), (0xA953, 0xA953), (0xA9C0, 0xA9C0), (0xFF9E, 0xFF9F),
     (0x111C0, 0x111C0), (0x11235, 0x11235), (0x1133E, 0x1133E), (0x1134D, 0x1134D),
-    (0x11357, 0x11357), (0x114B0, 0x114B0), (0x114BD, 0x114BD), (0x115AF, 0x115AF),
-    (0x116B6, 0x116B6), (0x11930, 0x11930), (0x1193D, 0x1193D), (0x11F41, 0x11F41),
-    (0x16FF0, 0x16FF1), (0x1D165, 0x1D166), (0x1D16D, 0x1D172), (0x1F3FB, 0x1F3FF),
-    (0xE0020, 0xE007F),
+    (0x11357, 0x11357), (0x113B8, 0x113B8), (0x113C2, 0x113C2), (0x113C5, 0x113C5),
+    (0x113C7, 0x113C9), (0x113CF, 0x113CF), (0x114B0, 0x114B0), (0x114BD, 0x114BD),
+    (0x115AF, 0x115AF), (0x116B6, 0x116B6), (0x11930, 0x11930), (0x1193D, 0x1193D),
+    (0x11F41, 0x11F41), (0x16FF0, 0x16FF1), (0x1D165, 0x1D166), (0x1D16D, 0x1D172),
+    (0x1F3FB, 0x1F3FF), (0xE0020, 0xE007F),
 )  # fmt: skip
 # Spacing marks (category Mc) that are not SpacingMark, and letters that are.
-_NOT_SPACING_MARK: _Ranges = (
+_NOT_SPACING_MARK = _CodePoints(
     (0x102B, 0x102C), (0x1038, 0x1038), (0x1062, 0x1064), (0x1067, 0x106D),
     (0x1083, 0x1083), (0x1087, 0x108C), (0x108F, 0x108F), (0x109A, 0x109C),
     (0x1A61, 0x1A61), (0x1A63, 0x1A64), (0xAA7B, 0xAA7B), (0xAA7D, 0xAA7D),
     (0x11720, 0x11721),
 )  # fmt: skip
-_SPACING_MARK: _Ranges = (
+_SPACING_MARK = _CodePoints(
     (0x0E33, 0x0E33), (0x0EB3, 0x0EB3), (0x1171E, 0x1171E),
 )  # fmt: skip
 # Unassigned default-ignorable code points: Control, like the assigned ones.
-_IGNORABLE_UNASSIGNED: _Ranges = (
+_IGNORABLE_UNASSIGNED = _CodePoints(
     (0x2065, 0x2065), (0xFFF0, 0xFFF8), (0xE0000, 0xE0000), (0xE0002, 0xE001F),
     (0xE0080, 0xE00FF), (0xE01F0, 0xE0FFF),
 )  # fmt: skip
-_EXTENDED_PICTOGRAPHIC: _Ranges = (
+_EXTENDED_PICTOGRAPHIC = _CodePoints(
     (0x00A9, 0x00A9), (0x00AE, 0x00AE), (0x203C, 0x203C), (0x2049, 0x2049),
     (0x2122, 0x2122), (0x2139, 0x2139), (0x2194, 0x2199), (0x21A9, 0x21AA),
     (0x231A, 0x231B), (0x2328, 0x2328), (0x23CF, 0x23CF), (0x23E9, 0x23F3),
@@ -143,14 +154,14 @@ _EXTENDED_PICTOGRAPHIC: _Ranges = (
 )  # fmt: skip
 # Indic_Conjunct_Break: the viramas that join consonants into one conjunct,
 # and the consonants they join.
-_CONJUNCT_LINKERS: _Ranges = (
+_CONJUNCT_LINKERS = _CodePoints(
     (0x094D, 0x094D), (0x09CD, 0x09CD), (0x0ACD, 0x0ACD), (0x0B4D, 0x0B4D),
     (0x0C4D, 0x0C4D), (0x0D4D, 0x0D4D), (0x1039, 0x1039), (0x17D2, 0x17D2),
     (0x1A60, 0x1A60), (0x1B44, 0x1B44), (0x1BAB, 0x1BAB), (0xA9C0, 0xA9C0),
     (0xAAF6, 0xAAF6), (0x10A3F, 0x10A3F), (0x11133, 0x11133), (0x113D0, 0x113D0),
     (0x1193E, 0x1193E), (0x11A47, 0x11A47), (0x11A99, 0x11A99), (0x11F42, 0x11F42),
 )  # fmt: skip
-_CONJUNCT_CONSONANTS: _Ranges = (
+_CONJUNCT_CONSONANTS = _CodePoints(
     (0x0915, 0x0939), (0x0958, 0x095F), (0x0978, 0x097F), (0x0995, 0x09A8),
     (0x09AA, 0x09B0), (0x09B2, 0x09B2), (0x09B6, 0x09B9), (0x09DC, 0x09DD),
     (0x09DF, 0x09DF), (0x09F0, 0x09F1), (0x0A95, 0x0AA8), (0x0AAA, 0x0AB0),
@@ -172,29 +183,29 @@ _CONJUNCT_CONSONANTS: _Ranges = (
     (0x11A50, 0x11A50), (0x11A5C, 0x11A83), (0x11F04, 0x11F10), (0x11F12, 0x11F33),
 )  # fmt: skip
 _ZWNJ = "\u200c"
-_HANGUL_L: _Ranges = ((0x1100, 0x115F), (0xA960, 0xA97C))
-_HANGUL_V: _Ranges = ((0x1160, 0x11A7), (0xD7B0, 0xD7C6))
-_HANGUL_T: _Ranges = ((0x11A8, 0x11FF), (0xD7CB, 0xD7FB))
+_HANGUL_L = _CodePoints((0x1100, 0x115F), (0xA960, 0xA97C))
+_HANGUL_V = _CodePoints((0x1160, 0x11A7), (0xD7B0, 0xD7C6))
+_HANGUL_T = _CodePoints((0x11A8, 0x11FF), (0xD7CB, 0xD7FB))
 _HANGUL_SYLLABLES = (0xAC00, 0xD7A3)
 _HANGUL_T_COUNT = 28
 _REGIONAL_INDICATORS = (0x1F1E6, 0x1F1FF)
 _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _properties(char: str) -> _Properties:
     """Return a character's Grapheme_Cluster_Break and the other properties the rules use."""
     code = ord(char)
     kind = _break_kind(char, code)
-    if _in(_CONJUNCT_LINKERS, code):
+    if code in _CONJUNCT_LINKERS:
         conjunct = _Conjunct.LINKER
     elif kind in (_Break.EXTEND, _Break.ZWJ) and char != _ZWNJ:
         conjunct = _Conjunct.EXTEND
-    elif _in(_CONJUNCT_CONSONANTS, code):
+    elif code in _CONJUNCT_CONSONANTS:
         conjunct = _Conjunct.CONSONANT
     else:
         conjunct = _Conjunct.NONE
-    return _Properties(kind, _in(_EXTENDED_PICTOGRAPHIC, code), conjunct)
+    return _Properties(kind, code in _EXTENDED_PICTOGRAPHIC, conjunct)
 
 
 def _break_kind(char: str, code: int) -> _Break:
@@ -207,18 +218,18 @@ def _break_kind(char: str, code: int) -> _Break:
         return _Break.ZWJ
     if _REGIONAL_INDICATORS[0] <= code <= _REGIONAL_INDICATORS[1]:
         return _Break.REGIONAL_INDICATOR
-    if _in(_PREPEND, code):
+    if code in _PREPEND:
         return _Break.PREPEND
     category = unicodedata.category(char)
-    if _in(_SPACING_MARK, code):
+    if code in _SPACING_MARK:
         return _Break.SPACING_MARK
-    if category in ("Mn", "Me") or _in(_EXTEND, code):
+    if category in ("Mn", "Me") or code in _EXTEND:
         return _Break.EXTEND
     if category in _CONTROL_CATEGORIES or (
-        category == "Cn" and _in(_IGNORABLE_UNASSIGNED, code)
+        category == "Cn" and code in _IGNORABLE_UNASSIGNED
     ):
         return _Break.CONTROL
-    if category == "Mc" and not _in(_NOT_SPACING_MARK, code):
+    if category == "Mc" and code not in _NOT_SPACING_MARK:
         return _Break.SPACING_MARK
     return _hangul_kind(code)
 
@@ -229,11 +240,11 @@ def _hangul_kind(code: int) -> _Break:
         if (code - _HANGUL_SYLLABLES[0]) % _HANGUL_T_COUNT == 0:
             return _Break.LV
         return _Break.LVT
-    if _in(_HANGUL_L, code):
+    if code in _HANGUL_L:
         return _Break.L
-    if _in(_HANGUL_V, code):
+    if code in _HANGUL_V:
         return _Break.V
-    if _in(_HANGUL_T, code):
+    if code in _HANGUL_T:
         return _Break.T
     return _Break.OTHER
 

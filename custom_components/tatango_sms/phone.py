@@ -8,11 +8,18 @@ a concatenated message holds 153 or 67 per part.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from itertools import accumulate
 from math import ceil
 import re
+import unicodedata
+
+from text_unidecode import unidecode  # type: ignore[import-untyped]
+
+from .graphemes import grapheme_boundaries
 
 # Phone numbers
 
@@ -114,8 +121,8 @@ _LAST_BMP_CHARACTER = "\uffff"
 class SmsEncoding(StrEnum):
     """How an SMS is encoded: GSM-7 if every character allows it, else UCS-2 (UTF-16)."""
 
-    GSM_7 = "GSM-7"
-    UCS_2 = "UCS-2"
+    GSM_7 = "gsm7"
+    UCS_2 = "ucs2"
 
 
 _SINGLE_SMS_UNITS = {SmsEncoding.GSM_7: 160, SmsEncoding.UCS_2: 70}
@@ -158,32 +165,105 @@ def sms_info(text: str) -> SmsInfo:
     )
 
 
+# GSM-7 stand-ins
+
+# Characters outside GSM-7 with a plain GSM-7 equivalent, other than Latin
+# letters (their base letter, or text-unidecode's transliteration).
+_GSM7_STAND_INS = {
+    **dict.fromkeys("‘’‚‛′ʹʻʼ´`‹›", "'"),
+    **dict.fromkeys("“”„‟″«»", '"'),
+    **dict.fromkeys("‐‑‒–—―−⁃", "-"),
+    **dict.fromkeys("•‣◦∙", "-"),
+    "…": "...",
+    "\t": " ",
+    **dict.fromkeys("\u2028\u2029", "\n"),
+    # Invisible: a zero-width space, word joiner, byte order mark, soft hyphen.
+    **dict.fromkeys("\u200b\u2060\ufeff\u00ad", ""),
+    # Greek capitals that look like Latin ones (GSM-7 has the other ten),
+    # as Greek phones send text in capitals.
+    **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX", strict=True)),
+}
+_LATIN_LETTER_NAMES = ("LATIN CAPITAL ", "LATIN SMALL ")
+_COMBINING_DIACRITICS = range(0x0300, 0x0370)
+_UNKNOWN_TRANSLITERATION = "[?]"
+
+
+def gsm7_friendly(text: str) -> str:
+    """Return the text in GSM-7 if every other character has a plain stand-in, else as written.
+
+    Curly quotes, dashes, the ellipsis, unusual spaces, bullets and Latin
+    letters GSM-7 lacks are replaced (ó → o, ł → l); the accented letters
+    GSM-7 has stay. One character without a stand-in (an emoji, a Cyrillic
+    or Greek small letter, ...) makes the message UCS-2 whatever else it
+    holds, so then nothing is replaced.
+    """
+    if _GSM7_CHARACTERS.issuperset(text):
+        return text
+    # Composed, a letter and its combining accent may be one GSM-7 letter.
+    composed = unicodedata.normalize("NFC", text)
+    stand_ins = {}
+    for char in set(composed).difference(_GSM7_CHARACTERS):
+        if (stand_in := _gsm7_stand_in(char)) is None:
+            return text
+        stand_ins[ord(char)] = stand_in
+    return composed.translate(stand_ins)
+
+
+@lru_cache(maxsize=1024)
+def _gsm7_stand_in(char: str) -> str | None:
+    """Return the GSM-7 text that stands in for a character, or None if there is none."""
+    if (stand_in := _GSM7_STAND_INS.get(char)) is not None:
+        return stand_in
+    if unicodedata.category(char) == "Zs":
+        return " "
+    if ord(char) in _COMBINING_DIACRITICS:
+        return ""  # an accent on a letter that has no composed form
+    if not unicodedata.name(char, "").startswith(_LATIN_LETTER_NAMES):
+        return None
+    base = unicodedata.normalize("NFD", char)[0]
+    if base in _GSM7_CHARACTERS:
+        return base  # ó → o, Ǿ → Ø
+    transliteration: str = unidecode(char)  # ł → l, œ → oe
+    if (
+        transliteration
+        and _UNKNOWN_TRANSLITERATION not in transliteration
+        and _GSM7_CHARACTERS.issuperset(transliteration)
+    ):
+        return transliteration
+    return None
+
+
+# Splitting and truncation
+
+
 def split_message(text: str, *, max_units: int | None = None) -> list[str]:
     """Split a text into parts that each fit in one SMS.
 
     The encoding is decided for the whole text, and each part holds at most
     `max_units` (default 160 GSM-7 or 70 UCS-2 units). A part ends after the
     last space or newline that fits, unless that would leave the part
-    whitespace-only; otherwise it is cut hard, never inside a 2-unit
-    character. The space stays at the end of its part, so "".join(parts)
-    is the text. The empty text is one empty part.
+    whitespace-only; otherwise it is cut at the last character boundary that
+    fits, so a flag, an emoji with a skin tone or a letter with its accent
+    stays whole (only a single character longer than a part is cut, never
+    inside a 2-unit code point). Whitespace that would make a part of its
+    own costs an SMS and shows nothing: it is dropped, so "".join(parts) is
+    the text less that whitespace. A text with nothing but whitespace is one
+    empty part, like the empty text.
     """
-    if not text:
-        return [""]
-    cumulative, limit = _cumulative_units_and_limit(text, max_units)
-    parts = []
-    start = 0
-    while start < len(text):
-        end = _part_end(text, cumulative, start, limit)
-        parts.append(text[start:end])
-        start = end
-    return parts
+    return list(_parts(text, max_units)) or [""]
 
 
 def truncate_message(text: str, *, max_units: int | None = None) -> str:
     """Return the first SMS-worth of a text: the first part split_message would make."""
-    cumulative, limit = _cumulative_units_and_limit(text, max_units)
-    return text[: _part_end(text, cumulative, 0, limit)]
+    return next(_parts(text, max_units), "")
+
+
+def without_costly_trailing_whitespace(text: str) -> str:
+    """Return the text without its trailing whitespace if that takes fewer SMS."""
+    stripped = text.rstrip()
+    if sms_info(stripped).segments < sms_info(text).segments:
+        return stripped
+    return text
 
 
 def _unit_count(text: str, encoding: SmsEncoding) -> int:
@@ -209,16 +289,52 @@ def _segment_count(text: str, encoding: SmsEncoding, units: int) -> int:
     return segments
 
 
-def _cumulative_units_and_limit(
-    text: str, max_units: int | None
-) -> tuple[list[int], int]:
-    """Return the text's cumulative units and the units allowed in one part."""
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """A text measured for splitting: its units and where it may be cut."""
+
+    text: str
+    limit: int
+    cumulative: list[int]
+    """Units of text[:i] for every i from 0 to len(text)."""
+    cuts: Sequence[int]
+    """Every index where a part may end, ascending: grapheme cluster boundaries."""
+
+
+def _parts(text: str, max_units: int | None) -> Iterator[str]:
+    """Yield the parts of a split text, none of them whitespace-only."""
     encoding = sms_encoding(text)
     if max_units is None:
         max_units = _SINGLE_SMS_UNITS[encoding]
     elif max_units < 2:
         raise ValueError("max_units must be at least 2 to fit any character")
-    return _cumulative_units(text, encoding), max_units
+    if _unit_count(text, encoding) <= max_units:
+        if text and not text.isspace():
+            yield text
+        return
+    layout = _Layout(
+        text, max_units, _cumulative_units(text, encoding), _cuts(text, encoding)
+    )
+    start = 0
+    while start < len(text):
+        end = _part_end(layout, start)
+        if text[start:end].isspace():
+            # Skip the whole run of whitespace, to the cut before what follows it.
+            after_run = len(text) - len(text[end:].lstrip())
+            start = layout.cuts[bisect_right(layout.cuts, after_run) - 1]
+            continue
+        yield text[start:end]
+        start = end
+
+
+def _cuts(text: str, encoding: SmsEncoding) -> Sequence[int]:
+    """Return the grapheme cluster boundaries of a text, from 0 to len(text)."""
+    if encoding is SmsEncoding.UCS_2:
+        return grapheme_boundaries(text)
+    # Of the GSM-7 characters only CR LF forms a cluster.
+    if "\r\n" not in text:
+        return range(len(text) + 1)
+    return [i for i in range(len(text) + 1) if text[i - 1 : i + 1] != "\r\n"]
 
 
 def _cumulative_units(text: str, encoding: SmsEncoding) -> list[int]:
@@ -235,12 +351,28 @@ def _fitting_end(cumulative: list[int], start: int, limit: int) -> int:
     return bisect_right(cumulative, cumulative[start] + limit) - 1
 
 
-def _part_end(text: str, cumulative: list[int], start: int, limit: int) -> int:
+def _part_end(layout: _Layout, start: int) -> int:
     """Return where the part starting at `start` ends: after a space if possible."""
-    end = _fitting_end(cumulative, start, limit)
+    text, cuts = layout.text, layout.cuts
+    end = _fitting_end(layout.cumulative, start, layout.limit)
     if end == len(text):
         return end
-    last_break = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
-    if last_break < start or text[start : last_break + 1].isspace():
-        return end
-    return last_break + 1
+    cut = cuts[bisect_right(cuts, end) - 1]
+    if cut <= start:
+        return end  # one character longer than a part: cut inside it
+    search_end = cut
+    while (
+        last_break := max(
+            text.rfind(" ", start, search_end), text.rfind("\n", start, search_end)
+        )
+    ) >= start and not text[start : last_break + 1].isspace():
+        if _is_cut(cuts, last_break + 1):
+            return last_break + 1
+        search_end = last_break  # a space that carries a combining mark
+    return cut
+
+
+def _is_cut(cuts: Sequence[int], index: int) -> bool:
+    """Return whether a part may end at index."""
+    position = bisect_right(cuts, index) - 1
+    return cuts[position] == index

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_RECONFIGURE, ConfigEntry
@@ -19,9 +19,11 @@ from homeassistant.util.json import JsonObjectType
 from .blocked import BlockedNumbers
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
+    CONF_GSM7_FRIENDLY,
     CONF_LONG_MESSAGES,
     CONF_MAX_QUEUE_AGE,
     CONF_PHONE_NUMBER,
+    DEFAULT_GSM7_FRIENDLY,
     DEFAULT_LONG_MESSAGES,
     DEFAULT_MAX_QUEUE_AGE,
     DOMAIN,
@@ -45,10 +47,14 @@ from .gateway import (
 from .outbox import MAX_RETRY_SECONDS, Outbox, QueuedMessage, retry_delay
 from .phone import (
     InvalidPhoneNumber,
+    SmsEncoding,
+    gsm7_friendly,
     normalize_phone_number,
+    sms_encoding,
     sms_info,
     split_message,
     truncate_message,
+    without_costly_trailing_whitespace,
 )
 
 
@@ -88,6 +94,8 @@ class Outcome:
     recipient: Recipient
     outcome: str
     sms_sent: int
+    encoding: SmsEncoding | None = None
+    """The message's encoding, set once its parts are known."""
 
     @property
     def ok(self) -> bool:
@@ -101,6 +109,7 @@ class Outcome:
             "name": self.recipient.name,
             "outcome": str(self.outcome),
             "sms_sent": self.sms_sent,
+            "encoding": None if self.encoding is None else str(self.encoding),
         }
 
 
@@ -204,14 +213,16 @@ class SmsSender:
         return recipients
 
     def message_parts(self, message: str) -> list[str]:
-        """Return the texts to post for one message under the long-message option."""
+        """Return the texts to post for one message under the GSM-7 and long-message options."""
+        if self._entry.options.get(CONF_GSM7_FRIENDLY, DEFAULT_GSM7_FRIENDLY):
+            message = gsm7_friendly(message)
         if not message.strip():
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="empty_message"
             )
         policy = self._entry.options.get(CONF_LONG_MESSAGES, DEFAULT_LONG_MESSAGES)
         if policy == LONG_MESSAGES_SEND:
-            return [message]
+            return [without_costly_trailing_whitespace(message)]
         if policy == LONG_MESSAGES_TRUNCATE:
             return [truncate_message(message)]
         return split_message(message)
@@ -225,9 +236,13 @@ class SmsSender:
         persisted before this returns.
         """
         parts = self.message_parts(message)
-        outcomes = await asyncio.gather(
-            *(self._async_send_to(recipient, parts) for recipient in recipients)
-        )
+        encoding = sms_encoding("".join(parts))
+        outcomes = [
+            replace(outcome, encoding=encoding)
+            for outcome in await asyncio.gather(
+                *(self._async_send_to(recipient, parts) for recipient in recipients)
+            )
+        ]
         if any(outcome.outcome == QUEUED for outcome in outcomes):
             await self._async_outbox_changed()
         if failed := [outcome for outcome in outcomes if not outcome.ok]:
