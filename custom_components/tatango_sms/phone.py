@@ -220,9 +220,13 @@ def _gsm7_stand_in(char: str) -> str | None:
         return ""  # an accent on a letter that has no composed form
     if not unicodedata.name(char, "").startswith(_LATIN_LETTER_NAMES):
         return None
-    base = unicodedata.normalize("NFD", char)[0]
-    if base in _GSM7_CHARACTERS:
-        return base  # ó → o, Ǿ → Ø
+    # Without its accents, from the last one: ó → o, Ǻ → Å, ệ → e.
+    decomposed = unicodedata.normalize("NFD", char)
+    for end in range(len(decomposed) - 1, 0, -1):
+        if (letter := unicodedata.normalize("NFC", decomposed[:end])) in (
+            _GSM7_CHARACTERS
+        ):
+            return letter
     transliteration: str = unidecode(char)  # ł → l, œ → oe
     if (
         transliteration
