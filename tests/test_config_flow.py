@@ -1063,6 +1063,7 @@ async def test_options_flow(
     }
     assert defaults == {
         "long_messages": "split",
+        "gsm7_friendly": True,
         "max_queue_age": 24,
         "accept_unknown_senders": True,
     }
@@ -1071,6 +1072,7 @@ async def test_options_flow(
         result["flow_id"],
         {
             "long_messages": "truncate",
+            "gsm7_friendly": False,
             "max_queue_age": 6,
             "accept_unknown_senders": False,
         },
@@ -1080,6 +1082,7 @@ async def test_options_flow(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == {
         "long_messages": "truncate",
+        "gsm7_friendly": False,
         "max_queue_age": 6,
         "accept_unknown_senders": False,
     }
@@ -1090,6 +1093,7 @@ async def test_options_flow(
     }
     assert defaults == {
         "long_messages": "truncate",
+        "gsm7_friendly": False,
         "max_queue_age": 6,
         "accept_unknown_senders": False,
     }

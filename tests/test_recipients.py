@@ -254,6 +254,7 @@ async def test_reconfigure_recipient_name(
         "name": "Ally",
         "outcome": "sent",
         "sms_sent": 1,
+        "encoding": "gsm7",
     }
 
 

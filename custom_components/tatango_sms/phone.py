@@ -243,16 +243,18 @@ def _gsm7_stand_in(char: str) -> str | None:
 def split_message(text: str, *, max_units: int | None = None) -> list[str]:
     """Split a text into parts that each fit in one SMS.
 
-    The encoding is decided for the whole text, and each part holds at most
-    `max_units` (default 160 GSM-7 or 70 UCS-2 units). A part ends after the
-    last space or newline that fits, unless that would leave the part
-    whitespace-only; otherwise it is cut at the last character boundary that
-    fits, so a flag, an emoji with a skin tone or a letter with its accent
-    stays whole (only a single character longer than a part is cut, never
-    inside a 2-unit code point). Whitespace that would make a part of its
-    own costs an SMS and shows nothing: it is dropped, so "".join(parts) is
-    the text less that whitespace. A text with nothing but whitespace is one
-    empty part, like the empty text.
+    The encoding is decided for the text less its trailing whitespace, and
+    each part holds at most `max_units` (default 160 GSM-7 or 70 UCS-2
+    units). A part ends after the last space or newline that fits, unless
+    that would leave the part whitespace-only; otherwise it is cut at the
+    last character boundary that fits, so a flag, an emoji with a skin tone
+    or a letter with its accent stays whole (only a single character longer
+    than a part is cut, never inside a 2-unit code point).
+    Whitespace costs nothing only where it fits: trailing whitespace stays
+    only if the last part still fits with it, and a run of whitespace that
+    would be a part of its own is dropped. So "".join(parts) is the text less
+    that whitespace, and no part is blank. A text of nothing but whitespace
+    is one empty part, like the empty text.
     """
     return list(_parts(text, max_units)) or [""]
 
@@ -298,6 +300,7 @@ class _Layout:
     """A text measured for splitting: its units and where it may be cut."""
 
     text: str
+    encoding: SmsEncoding
     limit: int
     cumulative: list[int]
     """Units of text[:i] for every i from 0 to len(text)."""
@@ -307,18 +310,40 @@ class _Layout:
 
 def _parts(text: str, max_units: int | None) -> Iterator[str]:
     """Yield the parts of a split text, none of them whitespace-only."""
-    encoding = sms_encoding(text)
-    if max_units is None:
-        max_units = _SINGLE_SMS_UNITS[encoding]
-    elif max_units < 2:
+    if max_units is not None and max_units < 2:
         raise ValueError("max_units must be at least 2 to fit any character")
-    if _unit_count(text, encoding) <= max_units:
-        if text and not text.isspace():
+    encoding = sms_encoding(text)
+    if _unit_count(text, encoding) <= (max_units or _SINGLE_SMS_UNITS[encoding]):
+        if not text.isspace():
             yield text
         return
+    if not (body := text.rstrip()):
+        return
+    encoding = sms_encoding(body)
     layout = _Layout(
-        text, max_units, _cumulative_units(text, encoding), _cuts(text, encoding)
+        body,
+        encoding,
+        max_units or _SINGLE_SMS_UNITS[encoding],
+        _cumulative_units(body, encoding),
+        _cuts(body, encoding),
     )
+    parts = _body_parts(layout)
+    part = next(parts)
+    for following in parts:
+        yield part
+        part = following
+    with_trailing = text[len(body) - len(part) :]
+    if (
+        sms_encoding(with_trailing) is encoding
+        and _unit_count(with_trailing, encoding) <= layout.limit
+    ):
+        part = with_trailing
+    yield part
+
+
+def _body_parts(layout: _Layout) -> Iterator[str]:
+    """Yield the parts of a text that does not end in whitespace."""
+    text = layout.text
     start = 0
     while start < len(text):
         end = _part_end(layout, start)
