@@ -9,6 +9,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.tatango_sms.const import (
     CONF_ACCEPT_UNKNOWN_SENDERS,
+    CONF_GSM7_FRIENDLY,
     CONF_LONG_MESSAGES,
     CONF_MAX_QUEUE_AGE,
     CONF_PHONE_NUMBER,
@@ -327,6 +328,7 @@ async def test_options_flow(
     assert result["step_id"] == "init"
     assert result["data_schema"]({}) == {
         CONF_LONG_MESSAGES: "split",
+        CONF_GSM7_FRIENDLY: True,
         CONF_MAX_QUEUE_AGE: 24,
         CONF_ACCEPT_UNKNOWN_SENDERS: True,
     }
@@ -336,6 +338,7 @@ async def test_options_flow(
         result["flow_id"],
         {
             CONF_LONG_MESSAGES: "truncate",
+            CONF_GSM7_FRIENDLY: False,
             CONF_MAX_QUEUE_AGE: 12,
             CONF_ACCEPT_UNKNOWN_SENDERS: False,
         },
@@ -345,6 +348,7 @@ async def test_options_flow(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert setup_entry.options == {
         CONF_LONG_MESSAGES: "truncate",
+        CONF_GSM7_FRIENDLY: False,
         CONF_MAX_QUEUE_AGE: 12,
         CONF_ACCEPT_UNKNOWN_SENDERS: False,
     }
@@ -355,6 +359,7 @@ async def test_options_flow(
     result = await hass.config_entries.options.async_init(setup_entry.entry_id)
     assert result["data_schema"]({}) == {
         CONF_LONG_MESSAGES: "truncate",
+        CONF_GSM7_FRIENDLY: False,
         CONF_MAX_QUEUE_AGE: 12,
         CONF_ACCEPT_UNKNOWN_SENDERS: False,
     }
