@@ -472,6 +472,8 @@ def test_latin_letters_become_gsm7() -> None:
         ("Wa\u0142brzych \u2022 Bra\u0219ov\u00a0\u2014 Z\u00fcrich", "Walbrzych - Brasov - Zürich"),
         ("\u039a\u0391\u039b\u0397\u039c\u0395\u03a1\u0391", "KAΛHMEPA"),
         ("Line\u2028break\tand tab", "Line\nbreak and tab"),
+        # Ohm, angstrom and kelvin signs are the letters GSM-7 has.
+        ("\u2126 \u212b \u212a", "\u03a9 \u00c5 K"),
     ],
 )  # fmt: skip
 def test_gsm7_friendly_text(text: str, expected: str) -> None:
@@ -508,6 +510,7 @@ def test_acceptance_sentence_is_one_gsm7_sms() -> None:
         "Cafe\u0301 👋",
         "ł and \U0001d400",  # mathematical bold A
         "Ɂ",  # a Latin letter text-unidecode does not know
+        "\u0391\u0301\u0398",  # composed, a Greek capital with an accent
     ],
 )
 def test_text_without_a_stand_in_is_left_as_written(text: str) -> None:

@@ -11,6 +11,7 @@ nothing about Home Assistant.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from enum import IntEnum
 from functools import lru_cache
 from typing import NamedTuple
@@ -258,52 +259,61 @@ _JOINS_LV = {
     _Break.T: frozenset({_Break.T}),
 }
 _ALWAYS_JOINS = frozenset({_Break.EXTEND, _Break.ZWJ, _Break.SPACING_MARK})
+# What can join a character to another (CR only to LF).
+_JOINING = (
+    _ALWAYS_JOINS | _JOINS_LV.keys() | {_Break.PREPEND, _Break.REGIONAL_INDICATOR}
+)
 
 
-def grapheme_boundaries(text: str) -> list[int]:
+def grapheme_boundaries(text: str) -> Sequence[int]:
     """Return every index where text may be cut, from 0 to len(text), in order."""
+    if "\r\n" not in text and _never_joins(text):
+        return range(len(text) + 1)
+    properties = list(map(_properties, text))
     boundaries = [0]
-    if not text:
-        return boundaries
-    before = _properties(text[0])
     # State of the rules that look further back than one character.
     regional_indicators = 0  # GB12, GB13: regional indicators in a row so far
     emoji = False  # GB11: ExtPict Extend* ends here
     emoji_zwj = False  # GB11: ExtPict Extend* ZWJ ends here
     conjunct = _Conjunct.NONE  # GB9c: Consonant, then LINKER once a linker followed
     for index in range(1, len(text)):
-        after = _properties(text[index])
-        regional_indicators, emoji, emoji_zwj, conjunct = _advance(
-            before, regional_indicators, emoji, emoji_zwj, conjunct
+        before = properties[index - 1]
+        kind = before.kind
+        regional_indicators = (
+            regional_indicators + 1 if kind is _Break.REGIONAL_INDICATOR else 0
         )
-        if not _joins(before, after, regional_indicators, emoji_zwj, conjunct):
+        emoji_zwj = kind is _Break.ZWJ and emoji
+        emoji = before.pictographic or (kind is _Break.EXTEND and emoji)
+        if before.conjunct is _Conjunct.CONSONANT:
+            conjunct = _Conjunct.CONSONANT
+        elif before.conjunct is _Conjunct.LINKER and conjunct is not _Conjunct.NONE:
+            conjunct = _Conjunct.LINKER
+        elif before.conjunct is not _Conjunct.EXTEND:
+            conjunct = _Conjunct.NONE
+        if not _joins(
+            before, properties[index], regional_indicators, emoji_zwj, conjunct
+        ):
             boundaries.append(index)
-        before = after
     boundaries.append(len(text))
     return boundaries
 
 
-def _advance(
-    char: _Properties,
-    regional_indicators: int,
-    emoji: bool,
-    emoji_zwj: bool,
-    conjunct: _Conjunct,
-) -> tuple[int, bool, bool, _Conjunct]:
-    """Return the look-back state once `char` is read."""
-    kind = char.kind
-    regional_indicators = (
-        regional_indicators + 1 if kind is _Break.REGIONAL_INDICATOR else 0
-    )
-    emoji_zwj = kind is _Break.ZWJ and emoji
-    emoji = char.pictographic or (kind is _Break.EXTEND and emoji)
-    if char.conjunct is _Conjunct.CONSONANT:
-        conjunct = _Conjunct.CONSONANT
-    elif char.conjunct is _Conjunct.LINKER and conjunct is not _Conjunct.NONE:
-        conjunct = _Conjunct.LINKER
-    elif char.conjunct is not _Conjunct.EXTEND:
-        conjunct = _Conjunct.NONE
-    return regional_indicators, emoji, emoji_zwj, conjunct
+# Characters seen that join no neighbour, so that most texts are checked at
+# the speed of a set operation; bounded, as any character may come along.
+_NON_JOINING: set[str] = set()
+_NON_JOINING_MAX = 4096
+
+
+def _never_joins(text: str) -> bool:
+    """Return whether no character of the text can join another (CR LF aside)."""
+    if _NON_JOINING.issuperset(text):
+        return True
+    unknown = set(text).difference(_NON_JOINING)
+    if any(_properties(char).kind in _JOINING for char in unknown):
+        return False
+    if len(_NON_JOINING) + len(unknown) <= _NON_JOINING_MAX:
+        _NON_JOINING.update(unknown)
+    return True
 
 
 def _joins(

@@ -199,6 +199,9 @@ def gsm7_friendly(text: str) -> str:
     """
     if _GSM7_CHARACTERS.issuperset(text):
         return text
+    unusual = set(text).difference(_GSM7_CHARACTERS)
+    if any(_gsm7_stand_in(char) is None for char in unusual):
+        return text
     # Composed, a letter and its combining accent may be one GSM-7 letter.
     composed = unicodedata.normalize("NFC", text)
     stand_ins = {}
@@ -218,6 +221,8 @@ def _gsm7_stand_in(char: str) -> str | None:
         return " "
     if ord(char) in _COMBINING_DIACRITICS:
         return ""  # an accent on a letter that has no composed form
+    if _GSM7_CHARACTERS.issuperset(composed := unicodedata.normalize("NFC", char)):
+        return composed  # Ω ohm sign → Ω, Å angstrom sign → Å, K kelvin sign → K
     if not unicodedata.name(char, "").startswith(_LATIN_LETTER_NAMES):
         return None
     # Without its accents, from the last one: ó → o, Ǻ → Å, ệ → e.
@@ -317,9 +322,11 @@ def _parts(text: str, max_units: int | None) -> Iterator[str]:
         if not text.isspace():
             yield text
         return
-    if not (body := text.rstrip()):
+    body = text.rstrip()
+    if not body:
         return
-    encoding = sms_encoding(body)
+    if len(body) < len(text):
+        encoding = sms_encoding(body)
     layout = _Layout(
         body,
         encoding,
@@ -332,12 +339,13 @@ def _parts(text: str, max_units: int | None) -> Iterator[str]:
     for following in parts:
         yield part
         part = following
-    with_trailing = text[len(body) - len(part) :]
-    if (
-        sms_encoding(with_trailing) is encoding
-        and _unit_count(with_trailing, encoding) <= layout.limit
-    ):
-        part = with_trailing
+    if len(body) < len(text):
+        with_trailing = text[len(body) - len(part) :]
+        if (
+            sms_encoding(with_trailing) is encoding
+            and _unit_count(with_trailing, encoding) <= layout.limit
+        ):
+            part = with_trailing
     yield part
 
 
