@@ -3,9 +3,9 @@
 The extended grapheme cluster boundaries of Unicode Standard Annex #29 (rules
 GB3 to GB13): a flag, an emoji with a skin tone, a ZWJ sequence, a letter with
 combining marks, CR LF, a Hangul syllable or an Indic conjunct stays whole.
-Built on Python's unicodedata plus the few Unicode tables it lacks; Home
-Assistant installs no grapheme library on every supported version. Knows
-nothing about Home Assistant.
+Built on Python's unicodedata plus the few Unicode tables it lacks, as Home
+Assistant 2025.4 installs no library that segments text (2026.x brings
+`regex`, through hass-nabucasa). Knows nothing about Home Assistant.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Phone numbers and SMS length for the Tatango gateway.
+"""Phone numbers, SMS length and splitting, and plain GSM-7 text for the Tatango gateway.
 
 Knows nothing about Home Assistant. The gateway takes 10-digit North American
 numbers, and one SMS holds 160 GSM-7 septets or 70 UTF-16 code units ("UCS-2");
@@ -305,7 +305,6 @@ class _Layout:
     """A text measured for splitting: its units and where it may be cut."""
 
     text: str
-    encoding: SmsEncoding
     limit: int
     cumulative: list[int]
     """Units of text[:i] for every i from 0 to len(text)."""
@@ -329,7 +328,6 @@ def _parts(text: str, max_units: int | None) -> Iterator[str]:
         encoding = sms_encoding(body)
     layout = _Layout(
         body,
-        encoding,
         max_units or _SINGLE_SMS_UNITS[encoding],
         _cumulative_units(body, encoding),
         _cuts(body, encoding),
@@ -371,7 +369,8 @@ def _cuts(text: str, encoding: SmsEncoding) -> Sequence[int]:
     # Of the GSM-7 characters only CR LF forms a cluster.
     if "\r\n" not in text:
         return range(len(text) + 1)
-    return [i for i in range(len(text) + 1) if text[i - 1 : i + 1] != "\r\n"]
+    inside = {match.start() + 1 for match in re.finditer("\r\n", text)}
+    return [i for i in range(len(text) + 1) if i not in inside]
 
 
 def _cumulative_units(text: str, encoding: SmsEncoding) -> list[int]:
