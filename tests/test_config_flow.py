@@ -1071,6 +1071,7 @@ async def test_options_flow(
     # Assist over SMS is off: no agent.
     assert defaults == {
         "long_messages": "split",
+        "gsm7_friendly": True,
         "max_queue_age": 24,
         "accept_unknown_senders": True,
         "max_sms_per_hour": 100,
@@ -1081,6 +1082,7 @@ async def test_options_flow(
 
     chosen = {
         "long_messages": "truncate",
+        "gsm7_friendly": False,
         "max_queue_age": 6,
         "accept_unknown_senders": False,
         "max_sms_per_hour": 50,

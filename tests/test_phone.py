@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
+import unicodedata
 
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 import pytest
 
+from custom_components.tatango_sms.tatango.graphemes import grapheme_boundaries
 from custom_components.tatango_sms.tatango.phone import (
     InvalidPhoneNumber,
     PhoneNumberReason,
     SmsEncoding,
     SmsInfo,
+    gsm7_friendly,
     normalize_phone_number,
     normalize_sender,
+    sms_encoding,
     sms_info,
     split_message,
     truncate_message,
+    without_costly_trailing_whitespace,
 )
 
 # Phone numbers
@@ -383,9 +387,213 @@ def test_sms_info_is_frozen() -> None:
 
 
 def test_encodings_are_strings() -> None:
-    """Encodings compare equal to their usual names."""
-    assert SmsEncoding.GSM_7 == "GSM-7"
-    assert SmsEncoding.UCS_2 == "UCS-2"
+    """Encodings compare equal to the names the action's response uses."""
+    assert SmsEncoding.GSM_7 == "gsm7"
+    assert SmsEncoding.UCS_2 == "ucs2"
+
+
+# GSM-7 stand-ins
+
+
+def test_gsm7_text_is_unchanged() -> None:
+    """Every GSM-7 character, including the accented letters GSM-7 has, stays as it is."""
+    alphabet = GSM7_BASIC + GSM7_EXTENSION
+    assert gsm7_friendly(alphabet) == alphabet
+    assert [c for c in alphabet if gsm7_friendly(c) != c] == []
+    assert gsm7_friendly("") == ""
+
+
+# Every character with a hand-picked stand-in, and what it becomes.
+STAND_INS = {
+    # Quotation marks and apostrophes
+    "\u2018": "'",  # left single quotation mark
+    "\u2019": "'",  # right single quotation mark
+    "\u201a": "'",  # single low-9 quotation mark
+    "\u201b": "'",  # single high-reversed-9 quotation mark
+    "\u2032": "'",  # prime
+    "\u02b9": "'",  # modifier letter prime
+    "\u02bb": "'",  # modifier letter turned comma (okina)
+    "\u02bc": "'",  # modifier letter apostrophe
+    "\u00b4": "'",  # acute accent
+    "`": "'",  # grave accent (backtick), not in GSM-7
+    "\u2039": "'",  # single left-pointing angle quotation mark
+    "\u203a": "'",  # single right-pointing angle quotation mark
+    "\u201c": '"',  # left double quotation mark
+    "\u201d": '"',  # right double quotation mark
+    "\u201e": '"',  # double low-9 quotation mark
+    "\u201f": '"',  # double high-reversed-9 quotation mark
+    "\u2033": '"',  # double prime
+    "\u00ab": '"',  # left-pointing double angle quotation mark
+    "\u00bb": '"',  # right-pointing double angle quotation mark
+    # Dashes and hyphens
+    "\u2010": "-",  # hyphen
+    "\u2011": "-",  # non-breaking hyphen
+    "\u2012": "-",  # figure dash
+    "\u2013": "-",  # en dash
+    "\u2014": "-",  # em dash
+    "\u2015": "-",  # horizontal bar
+    "\u2212": "-",  # minus sign
+    "\u2043": "-",  # hyphen bullet
+    # Bullets
+    "\u2022": "-",  # bullet
+    "\u2023": "-",  # triangular bullet
+    "\u25e6": "-",  # white bullet
+    "\u2219": "-",  # bullet operator
+    # Ellipsis, tab, line and paragraph separators
+    "\u2026": "...",
+    "\t": " ",
+    "\u2028": "\n",
+    "\u2029": "\n",
+    # Invisible: zero-width space, word joiner, byte order mark, soft hyphen
+    "\u200b": "",
+    "\u2060": "",
+    "\ufeff": "",
+    "\u00ad": "",
+    # Greek capitals that look like Latin ones
+    "\u0391": "A",
+    "\u0392": "B",
+    "\u0395": "E",
+    "\u0396": "Z",
+    "\u0397": "H",
+    "\u0399": "I",
+    "\u039a": "K",
+    "\u039c": "M",
+    "\u039d": "N",
+    "\u039f": "O",
+    "\u03a1": "P",
+    "\u03a4": "T",
+    "\u03a5": "Y",
+    "\u03a7": "X",
+}
+# Every space separator of Unicode (category Zs) other than the space itself.
+UNUSUAL_SPACES = [
+    "\u00a0", "\u1680", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004", "\u2005",
+    "\u2006", "\u2007", "\u2008", "\u2009", "\u200a", "\u202f", "\u205f", "\u3000",
+]  # fmt: skip
+# Latin letters GSM-7 lacks: accented ones lose the accent, the rest are
+# transliterated; the accented letters GSM-7 has are kept.
+LATIN_LETTERS = {
+    "ó": "o", "Ó": "O", "ł": "l", "Ł": "L", "ă": "a", "Ă": "A", "ç": "c",
+    "È": "E", "ê": "e", "ë": "e", "á": "a", "â": "a", "ã": "a", "í": "i",
+    "î": "i", "ï": "i", "ú": "u", "û": "u", "ý": "y", "ÿ": "y", "ő": "o",
+    "ű": "u", "ś": "s", "ș": "s", "ş": "s", "ț": "t", "ţ": "t", "č": "c",
+    "ć": "c", "ž": "z", "ź": "z", "ż": "z", "ř": "r", "ě": "e", "ů": "u",
+    "ď": "d", "đ": "d", "Đ": "D", "ğ": "g", "ı": "i", "İ": "I", "ą": "a",
+    "ę": "e", "ń": "n", "ā": "a", "ē": "e", "ī": "i", "ū": "u", "ė": "e",
+    "ų": "u", "ķ": "k", "ļ": "l", "ņ": "n", "ħ": "h", "ŀ": "l", "ð": "d",
+    "Þ": "Th", "þ": "th", "œ": "oe", "Œ": "OE", "ĳ": "ij", "ẞ": "Ss",
+    "ﬁ": "fi", "ệ": "e", "ữ": "u", "Ǿ": "Ø", "ǽ": "æ", "Ǻ": "Å",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("char", "stand_in"),
+    [
+        *STAND_INS.items(),
+        *((space, " ") for space in UNUSUAL_SPACES),
+        *LATIN_LETTERS.items(),
+    ],
+)
+def test_character_with_a_stand_in(char: str, stand_in: str) -> None:
+    """A character with a plain equivalent is replaced by it, alone and in a sentence."""
+    assert gsm7_friendly(char) == stand_in
+    assert gsm7_friendly(f"Hi{char}there") == f"Hi{stand_in}there"
+    assert sms_encoding(f"Hi{stand_in}there") is SmsEncoding.GSM_7
+
+
+def test_every_unusual_space_is_listed() -> None:
+    """The spaces above are all of Unicode's space separators but the space."""
+    assert [
+        chr(c)
+        for c in range(0x110000)
+        if unicodedata.category(chr(c)) == "Zs" and chr(c) != " "
+    ] == UNUSUAL_SPACES
+
+
+def test_latin_letters_become_gsm7() -> None:
+    """Every letter of Latin-1 and Latin Extended-A becomes GSM-7, most to one letter."""
+    letters = [
+        chr(c) for c in range(0xC0, 0x180) if unicodedata.category(chr(c))[0] == "L"
+    ]
+    assert len(letters) == 190
+    converted = {letter: gsm7_friendly(letter) for letter in letters}
+    assert [c for c, text in converted.items() if not is_gsm7(text) or not text] == []
+    assert [c for c, text in converted.items() if len(text) > 1] == [
+        "Þ", "þ", "Ĳ", "ĳ", "ŉ", "Ŋ", "ŋ", "Œ", "œ",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Decomposed accents: composed first, then kept (é) or replaced (ó).
+        ("Cafe\u0301", "Café"),
+        ("Co\u0301rdoba", "Cordoba"),
+        # An accent no precomposed letter has is dropped.
+        ("q\u0301", "q"),
+        ("\u201cDon\u2019t forget \u2013 the door\u2019s open\u2026\u201d", '"Don\'t forget - the door\'s open..."'),
+        ("Wa\u0142brzych \u2022 Bra\u0219ov\u00a0\u2014 Z\u00fcrich", "Walbrzych - Brasov - Zürich"),
+        ("\u039a\u0391\u039b\u0397\u039c\u0395\u03a1\u0391", "KAΛHMEPA"),
+        ("Line\u2028break\tand tab", "Line\nbreak and tab"),
+        # Ohm, angstrom and kelvin signs are the letters GSM-7 has.
+        ("\u2126 \u212b \u212a", "\u03a9 \u00c5 K"),
+    ],
+)  # fmt: skip
+def test_gsm7_friendly_text(text: str, expected: str) -> None:
+    """Whole texts become GSM-7 when every character outside it has a stand-in."""
+    assert gsm7_friendly(text) == expected
+    assert sms_encoding(expected) is SmsEncoding.GSM_7
+
+
+def test_acceptance_sentence_is_one_gsm7_sms() -> None:
+    """The sentence of the issue costs one GSM-7 SMS instead of one UCS-2 SMS."""
+    text = "\u201cDon\u2019t forget \u2013 the door\u2019s open\u2026\u201d"
+    assert sms_info(text).encoding is SmsEncoding.UCS_2
+    assert sms_info(gsm7_friendly(text)) == SmsInfo(
+        SmsEncoding.GSM_7, characters=35, units=35, segments=1
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Привет 👋",
+        "Привет",
+        "Γειά σου",  # Greek small letters have no Latin stand-in
+        "ΚΑΛΗΜΕΡΑ κόσμε",
+        "你好",
+        "مرحبا",
+        "😀",
+        "21.5°C",  # the degree sign has no GSM-7 equivalent
+        "x²",
+        "✓ done",
+        # One character without a stand-in keeps every other one as written:
+        "\u201cDon\u2019t forget \u2013 the door\u2019s open\u2026\u201d 🚪",
+        "Caf\u00e9 cre\u0300me br\u00fbl\u00e9e \u2014 Привет",
+        "Cafe\u0301 👋",
+        "ł and \U0001d400",  # mathematical bold A
+        "Ɂ",  # a Latin letter text-unidecode does not know
+        "\u0391\u0301\u0398",  # composed, a Greek capital with an accent
+    ],
+)
+def test_text_without_a_stand_in_is_left_as_written(text: str) -> None:
+    """Emoji, Cyrillic, Greek small letters, CJK, Arabic...: the message is UCS-2, exactly as written."""
+    assert gsm7_friendly(text) == text
+    assert sms_encoding(text) is SmsEncoding.UCS_2
+
+
+def test_ascii_text_is_returned_as_is() -> None:
+    """Plain text takes the fast path: the same string comes back."""
+    text = "The door has been open for 10 minutes."
+    assert gsm7_friendly(text) is text
+
+
+@given(text=st.text(st.characters(exclude_categories=("Cs",)), max_size=50))
+def test_gsm7_friendly_is_gsm7_or_unchanged(text: str) -> None:
+    """For any text the result is all GSM-7, or the text exactly as written."""
+    result = gsm7_friendly(text)
+    assert result == text or is_gsm7(result)
+    assert gsm7_friendly(result) == result
 
 
 # Splitting and truncation
@@ -401,6 +609,16 @@ def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def is_gsm7(text: str) -> bool:
+    """Return whether every character of text is GSM-7 (reference for the tests)."""
+    return set(text) <= set(GSM7_BASIC + GSM7_EXTENSION)
+
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+US_FLAG = "\U0001f1fa\U0001f1f8"
+THUMBS_UP_MEDIUM = "\U0001f44d\U0001f3fd"
+
+
 @pytest.mark.parametrize(
     ("text", "parts"),
     [
@@ -413,7 +631,6 @@ def utf16_units(text: str) -> int:
         ("a" * 100 + "  " + "b" * 100, ["a" * 100 + "  ", "b" * 100]),
         ("a" * 159 + " " + "b" * 10, ["a" * 159 + " ", "b" * 10]),
         ("a" * 160 + " " + "b" * 10, ["a" * 160, " " + "b" * 10]),
-        ("a" * 160 + " ", ["a" * 160, " "]),
         ("x" * 400, ["x" * 160, "x" * 160, "x" * 80]),
         (" " + "x" * 200, [" " + "x" * 159, "x" * 41]),
         ("a" * 159 + "€b", ["a" * 159, "€b"]),
@@ -430,6 +647,62 @@ def test_split_message(text: str, parts: list[str]) -> None:
     """Parts fit one SMS, end after a space where possible and rejoin to the text."""
     assert split_message(text) == parts
     assert "".join(parts) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("a" * 160 + "\n", ["a" * 160]),
+        ("a" * 160 + " ", ["a" * 160]),
+        ("a" * 160 + " \n \r\n", ["a" * 160]),
+        ("a" * 155 + "\n" * 10, ["a" * 155]),
+        ("a" * 155 + "\n" * 5, ["a" * 155 + "\n" * 5]),
+        # Trailing whitespace does not move a break between words either.
+        ("Alarm armed. " * 12 + "Door\n", ["Alarm armed. " * 12 + "Door"]),
+        ("a" * 100 + "\u3000", ["a" * 100]),
+        ("a" * 300 + "\n", ["a" * 160, "a" * 140 + "\n"]),
+        ("Hello\n", ["Hello\n"]),
+        ("ж" * 70 + "\n", ["ж" * 70]),
+        ("😀" * 35 + "\u3000", ["😀" * 35]),
+        # A run of whitespace longer than a part is dropped where it would be one.
+        ("a" * 160 + " " * 200 + "b", ["a" * 160, "b"]),
+        (" " * 200 + "b", ["b"]),
+        ("   ", [""]),
+        ("\n", [""]),
+    ],
+)
+def test_whitespace_is_never_a_part_of_its_own(text: str, parts: list[str]) -> None:
+    """Whitespace that would be a blank, billed SMS of its own is dropped."""
+    assert split_message(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("ж" * 67 + US_FLAG, ["ж" * 67, US_FLAG]),
+        ("ж" * 67 + US_FLAG + " ok", ["ж" * 67, US_FLAG + " ok"]),
+        ("ж" * 65 + FAMILY + "ж", ["ж" * 65, FAMILY + "ж"]),
+        ("ж" * 68 + THUMBS_UP_MEDIUM, ["ж" * 68, THUMBS_UP_MEDIUM]),
+        ("ж" * 69 + "e\u0301", ["ж" * 69, "e\u0301"]),
+        ("a" * 159 + "\r\nb", ["a" * 159, "\r\nb"]),
+        ("😀 " + "ж" * 66 + "\u0915\u094d\u0937", ["😀 ", "ж" * 66 + "\u0915\u094d\u0937"]),
+    ],
+)  # fmt: skip
+def test_parts_end_between_characters(text: str, parts: list[str]) -> None:
+    """A flag, a ZWJ family, a skin tone, an accent, CR LF or a conjunct at the edge of a part moves whole to the next."""
+    assert split_message(text) == parts
+    assert truncate_message(text) == parts[0]
+
+
+def test_a_character_longer_than_a_part_is_cut() -> None:
+    """Only a single character that does not fit in a part at all is cut, between its code points."""
+    assert split_message(FAMILY, max_units=4) == [
+        "\U0001f468\u200d",
+        "\U0001f469\u200d",
+        "\U0001f467",
+    ]
+    zalgo = "a" + "\u0301" * 80
+    assert split_message(zalgo) == [zalgo[:70], zalgo[70:]]
 
 
 def test_split_keeps_extension_characters_whole() -> None:
@@ -465,24 +738,84 @@ def test_max_units_below_two_is_refused(max_units: int) -> None:
         truncate_message("hello", max_units=max_units)
 
 
-MESSAGE_TEXT = st.text(
-    alphabet=st.sampled_from(["a", "b", " ", "\n", "€", "{", "😀", "ж", "é"]),
-    max_size=600,
-)
+# Texts built from pieces that test the rules: words, spaces and newlines,
+# extension characters, emoji, flags, ZWJ sequences, skin tones, accents,
+# conjuncts, Hangul and runs of whitespace, mixed with any other character.
+MESSAGE_PIECES = st.sampled_from(
+    [
+        "a", "word", "Привет", "ж", " ", "  ", "\n", "\r\n", " " * 30,
+        "\n" * 80, "\t", "\u3000", "€", "{", "é", "e\u0301", "😀", FAMILY,
+        US_FLAG, "\U0001f1eb", THUMBS_UP_MEDIUM, "\u0915\u094d\u0937",
+        "\u1100\u1161\u11a8", "\u200d", "\u0301",
+    ]
+)  # fmt: skip
 
 
-@given(text=MESSAGE_TEXT, max_units=st.one_of(st.none(), st.integers(2, 40)))
+def message_texts(min_pieces: int = 0) -> st.SearchStrategy[str]:
+    """Return a strategy for message texts of at least `min_pieces` pieces or other characters."""
+    return st.lists(
+        st.one_of(MESSAGE_PIECES, st.characters(exclude_categories=("Cs",))),
+        min_size=min_pieces,
+        max_size=150,
+    ).map("".join)
+
+
+def assert_split_properties(text: str, parts: list[str], max_units: int | None) -> None:
+    """Check what split_message promises for any text, from its parts alone."""
+    if not text.strip():
+        assert parts == [""]
+        return
+    # A text that fits in one part is that part. Else the encoding, and so
+    # the size of a part, is decided without trailing whitespace.
+    is_gsm7_text = is_gsm7(text)
+    units = gsm7_units if is_gsm7_text else utf16_units
+    limit = max_units or (160 if is_gsm7_text else 70)
+    if units(text) <= limit:
+        assert parts == [text]
+        return
+    is_gsm7_text = is_gsm7(text.rstrip())
+    units = gsm7_units if is_gsm7_text else utf16_units
+    limit = max_units or (160 if is_gsm7_text else 70)
+    # No part is empty or whitespace-only; every part fits.
+    assert all(part.strip() for part in parts)
+    assert all(units(part) <= limit for part in parts)
+    if max_units is None:
+        assert all(sms_info(part).segments == 1 for part in parts)
+    # The parts are the text in order, less whitespace dropped only where
+    # it would have been a part of its own: before nothing, or before a
+    # character that does not fit in one part with it.
+    clusters = grapheme_boundaries(text)
+    position = 0
+    ends = []
+    for part in parts:
+        if not text.startswith(part, position):
+            gap_end = text.index(part, position)
+            gap = text[position:gap_end]
+            assert gap.isspace()
+            following = next(b for b in clusters if b > gap_end)
+            assert units(text[position:following]) > limit
+            position = gap_end
+        position += len(part)
+        ends.append(position)
+    assert text[position:].strip() == ""
+    # A part ends on a grapheme cluster boundary, unless one cluster is
+    # longer than a part; and it ends after a space, or the next cluster
+    # would not have fitted.
+    for part, end in zip(parts[:-1], ends[:-1], strict=True):
+        following = next(b for b in clusters if b > end) if end < len(text) else end
+        previous = max(b for b in clusters if b <= end)
+        if end not in clusters:
+            assert units(text[previous:following]) > limit
+        elif part[-1] not in " \n":
+            assert units(part + text[end:following]) > limit
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=message_texts(), max_units=st.one_of(st.none(), st.integers(2, 40)))
 def test_split_parts_fit_and_rejoin(text: str, max_units: int | None) -> None:
-    """For any text, parts rejoin to it, are non-empty and fit the budget."""
+    """For any text: parts rejoin to it less dropped whitespace, fit, are never blank and keep clusters whole."""
     parts = split_message(text, max_units=max_units)
-    assert "".join(parts) == text
-    is_gsm7 = sms_info(text).encoding is SmsEncoding.GSM_7
-    units = gsm7_units if is_gsm7 else utf16_units
-    limit = max_units or (160 if is_gsm7 else 70)
-    assert all(0 < units(part) <= limit for part in parts) or parts == [""]
-    for part, following in pairwise(parts):
-        if part[-1] not in " \n":
-            assert units(part + following[0]) > limit
+    assert_split_properties(text, parts, max_units)
     assert truncate_message(text, max_units=max_units) == parts[0]
 
 
@@ -497,6 +830,8 @@ def test_split_parts_fit_and_rejoin(text: str, max_units: int | None) -> None:
         ("a" * 159 + "€b", "a" * 159),
         ("😀" * 40, "😀" * 35),
         ("ж" * 69 + "😀", "ж" * 69),
+        ("ж" * 67 + US_FLAG, "ж" * 67),
+        ("a" * 160 + "\n", "a" * 160),
         (
             "The door is open and the lights are on " * 5,
             "The door is open and the lights are on " * 4 + "The ",
@@ -512,3 +847,20 @@ def test_truncate_message(text: str, expected: str) -> None:
 def test_truncate_with_max_units() -> None:
     """Truncation respects a smaller budget."""
     assert truncate_message("one two three", max_units=10) == "one two "
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a" * 160 + "\n", "a" * 160),
+        ("a" * 306 + "  \n", "a" * 306),
+        ("a" * 300 + "\n", "a" * 300 + "\n"),
+        ("ж" * 70 + " ", "ж" * 70),
+        ("Hello\n", "Hello\n"),
+    ],
+)
+def test_trailing_whitespace_dropped_when_it_costs_an_sms(
+    text: str, expected: str
+) -> None:
+    """For a message sent whole, trailing whitespace goes only if that saves an SMS."""
+    assert without_costly_trailing_whitespace(text) == expected

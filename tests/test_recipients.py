@@ -11,6 +11,7 @@ from custom_components.tatango_sms.const import (
     CONF_ACCEPT_UNKNOWN_SENDERS,
     CONF_ASSIST_AGENT_ID,
     CONF_ASSIST_SENDERS,
+    CONF_GSM7_FRIENDLY,
     CONF_LONG_MESSAGES,
     CONF_MAX_PARTS,
     CONF_MAX_QUEUE_AGE,
@@ -256,6 +257,7 @@ async def test_reconfigure_recipient_name(
         "name": "Ally",
         "outcome": "sent",
         "sms_sent": 1,
+        "encoding": "gsm7",
     }
 
 
@@ -328,6 +330,7 @@ async def test_options_flow(
     assert result["step_id"] == "init"
     assert result["data_schema"]({}) == {
         CONF_LONG_MESSAGES: "split",
+        CONF_GSM7_FRIENDLY: True,
         CONF_MAX_QUEUE_AGE: 24,
         CONF_ACCEPT_UNKNOWN_SENDERS: True,
         CONF_MAX_SMS_PER_HOUR: 100,
@@ -340,6 +343,7 @@ async def test_options_flow(
         result["flow_id"],
         {
             CONF_LONG_MESSAGES: "truncate",
+            CONF_GSM7_FRIENDLY: False,
             CONF_MAX_QUEUE_AGE: 12,
             CONF_ACCEPT_UNKNOWN_SENDERS: False,
             CONF_MAX_SMS_PER_HOUR: 50,
@@ -351,6 +355,7 @@ async def test_options_flow(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert setup_entry.options == {
         CONF_LONG_MESSAGES: "truncate",
+        CONF_GSM7_FRIENDLY: False,
         CONF_MAX_QUEUE_AGE: 12,
         CONF_ACCEPT_UNKNOWN_SENDERS: False,
         CONF_MAX_SMS_PER_HOUR: 50,
@@ -364,6 +369,7 @@ async def test_options_flow(
     result = await hass.config_entries.options.async_init(setup_entry.entry_id)
     assert suggested_values(result) == {
         CONF_LONG_MESSAGES: "truncate",
+        CONF_GSM7_FRIENDLY: False,
         CONF_MAX_QUEUE_AGE: 12,
         CONF_ACCEPT_UNKNOWN_SENDERS: False,
         CONF_MAX_SMS_PER_HOUR: 50,

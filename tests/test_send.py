@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+import hypothesis
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
@@ -17,6 +18,7 @@ from custom_components.tatango_sms.const import (
     SERVICE_SEND_MESSAGE,
 )
 from custom_components.tatango_sms.tatango.gateway import TatangoGateway
+from custom_components.tatango_sms.tatango.phone import gsm7_friendly, split_message
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import CONF_PASSWORD
 from homeassistant.core import HomeAssistant, ServiceResponse
@@ -34,6 +36,7 @@ from .helpers import (
     make_entry,
     queued_messages,
 )
+from .test_phone import assert_split_properties, is_gsm7, message_texts
 
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 
@@ -82,12 +85,14 @@ async def test_send_to_name_and_number(
                 "name": "Alice",
                 "outcome": "sent",
                 "sms_sent": 1,
+                "encoding": "gsm7",
             },
             {
                 "recipient": STRANGER_NUMBER,
                 "name": None,
                 "outcome": "invited",
                 "sms_sent": 1,
+                "encoding": "gsm7",
             },
         ]
     }
@@ -111,7 +116,13 @@ async def test_saved_number_is_named_and_sent_once(
 
     assert response == {
         "recipients": [
-            {"recipient": BOB_NUMBER, "name": "Bob", "outcome": "sent", "sms_sent": 1}
+            {
+                "recipient": BOB_NUMBER,
+                "name": "Bob",
+                "outcome": "sent",
+                "sms_sent": 1,
+                "encoding": "gsm7",
+            }
         ]
     }
     assert len(simulator.requests) == 1
@@ -379,6 +390,7 @@ async def test_gateway_server_error_is_queued(
                 "name": "Alice",
                 "outcome": "queued",
                 "sms_sent": 0,
+                "encoding": "gsm7",
             }
         ]
     }
@@ -680,6 +692,7 @@ async def test_long_message_split_in_order(
         assert "".join(r.message or "" for r in requests) == message
         assert simulator.delivered(number) == [r.message for r in requests]
     parts = len(simulator.delivered(ALICE_NUMBER))
+    encoding = "gsm7" if limit == 160 else "ucs2"
     assert response == {
         "recipients": [
             {
@@ -687,12 +700,14 @@ async def test_long_message_split_in_order(
                 "name": "Alice",
                 "outcome": "sent",
                 "sms_sent": parts,
+                "encoding": encoding,
             },
             {
                 "recipient": BOB_NUMBER,
                 "name": "Bob",
                 "outcome": "sent",
                 "sms_sent": parts,
+                "encoding": encoding,
             },
         ]
     }
@@ -731,6 +746,7 @@ async def test_split_message_to_uninvited_number_stops_after_first_part(
                 "name": None,
                 "outcome": "invited",
                 "sms_sent": 1,
+                "encoding": "gsm7",
             }
         ]
     }
@@ -795,6 +811,7 @@ async def test_long_message_sent_unchanged(
                 "name": "Alice",
                 "outcome": "sent",
                 "sms_sent": 3,
+                "encoding": "gsm7",
             }
         ]
     }
@@ -871,3 +888,230 @@ async def test_short_message_is_one_sms(
     await send(hass, message=emoji, recipients=["Alice"])
 
     assert simulator.delivered(ALICE_NUMBER) == [gsm, emoji]
+
+
+# Plain SMS characters (gsm7_friendly)
+
+CURLY = "\u201cDon\u2019t forget \u2013 the door\u2019s open\u2026\u201d"
+PLAIN = "\"Don't forget - the door's open...\""
+
+
+async def test_curly_text_is_sent_as_one_gsm7_sms(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """Curly quotes, a dash and an ellipsis become plain ones: one GSM-7 SMS, signed over the text as posted."""
+    simulator.opt_in(ALICE_NUMBER)
+
+    response = await send(hass, message=CURLY, recipients=["Alice"])
+
+    assert len(simulator.requests) == 1
+    request = simulator.requests[0]
+    assert request.message == PLAIN
+    assert request.hash == gateway_hash(PLAIN)
+    # The simulator checks the hash over what it received: 200, not 401.
+    assert request.status == 200
+    assert simulator.delivered(ALICE_NUMBER) == [PLAIN]
+    assert gsm7_septets(PLAIN) <= 160
+    assert response is not None
+    (outcome,) = response["recipients"]
+    assert (outcome["sms_sent"], outcome["encoding"]) == (1, "gsm7")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Привет 👋",
+        CURLY + " 🚪",
+        "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e \u2014 \u0434\u0430",
+        "Temperature 21.5\u00b0C \u2013 window open",
+    ],
+)
+async def test_text_without_a_plain_equivalent_is_sent_as_written(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    message: str,
+) -> None:
+    """A message with emoji, Cyrillic or another character GSM-7 has no stand-in for is UCS-2 anyway: nothing in it is replaced."""
+    simulator.opt_in(ALICE_NUMBER)
+
+    response = await send(hass, message=message, recipients=["Alice"])
+
+    assert [(r.message, r.status) for r in simulator.requests] == [(message, 200)]
+    assert simulator.requests[0].hash == gateway_hash(message)
+    assert simulator.delivered(ALICE_NUMBER) == [message]
+    assert response is not None
+    assert response["recipients"][0]["encoding"] == "ucs2"
+
+
+@pytest.mark.parametrize("entry_options", [{"gsm7_friendly": False}])
+async def test_plain_characters_option_off_sends_text_unchanged(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """With the option off, curly quotes stay and the message is UCS-2."""
+    simulator.opt_in(ALICE_NUMBER)
+
+    response = await send(hass, message=CURLY, recipients=["Alice"])
+
+    assert [(r.message, r.status) for r in simulator.requests] == [(CURLY, 200)]
+    assert simulator.requests[0].hash == gateway_hash(CURLY)
+    assert response is not None
+    assert response["recipients"][0]["encoding"] == "ucs2"
+
+
+async def test_plain_characters_keep_a_long_message_in_fewer_sms(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """150 characters with one curly apostrophe: one SMS instead of three."""
+    simulator.opt_in(ALICE_NUMBER)
+    message = "The washing machine\u2019s done. " + "Please empty it soon. " * 5
+    assert len(message) == 138
+
+    response = await send(hass, message=message, recipients=["Alice"])
+
+    plain = message.replace("\u2019", "'")
+    assert simulator.delivered(ALICE_NUMBER) == [plain]
+    assert response is not None
+    assert response["recipients"][0]["sms_sent"] == 1
+
+
+async def test_text_only_invisible_is_empty(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """A message of nothing but a zero-width space is empty once made plain: refused, nothing sent."""
+    with pytest.raises(ServiceValidationError) as caught:
+        await send(hass, message="\u200b\u00a0", recipients=["Alice"])
+
+    assert caught.value.translation_key == "empty_message"
+    assert simulator.requests == []
+
+
+# Every part is worth its price
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+US_FLAG = "\U0001f1fa\U0001f1f8"
+
+
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {"long_messages": "split"},
+        {"long_messages": "truncate"},
+        {"long_messages": "send"},
+    ],
+)
+async def test_trailing_newline_costs_no_blank_sms(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """A template's trailing newline after 160 characters is dropped, not sent as a second, blank SMS."""
+    simulator.opt_in(ALICE_NUMBER)
+    text = "Alarm armed. " * 12 + "Doors locked"
+    assert len(text) == 168
+    message = text[:160] + "\n"
+
+    response = await send(hass, message=message, recipients=["Alice"])
+
+    assert [(r.message, r.status) for r in simulator.requests] == [(text[:160], 200)]
+    assert simulator.requests[0].hash == gateway_hash(text[:160])
+    assert response is not None
+    assert response["recipients"][0]["sms_sent"] == 1
+
+
+@pytest.mark.parametrize(
+    ("message", "parts"),
+    [
+        ("ж" * 65 + FAMILY + " дома", ["ж" * 65, FAMILY + " дома"]),
+        ("ж" * 67 + US_FLAG + " ok", ["ж" * 67, US_FLAG + " ok"]),
+        (
+            "Привет" * 11 + "ж\U0001f44d\U0001f3fd",
+            ["Привет" * 11 + "ж", "\U0001f44d\U0001f3fd"],
+        ),
+    ],
+    ids=["family", "flag", "skin_tone"],
+)
+async def test_emoji_at_a_part_boundary_arrives_whole(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    message: str,
+    parts: list[str],
+) -> None:
+    """A family emoji, a flag or a skin tone that would straddle two parts starts the next part, whole."""
+    simulator.opt_in(ALICE_NUMBER)
+
+    response = await send(hass, message=message, recipients=["Alice"])
+
+    assert simulator.delivered(ALICE_NUMBER) == parts
+    assert [r.status for r in simulator.requests] == [200, 200]
+    assert all(r.hash == gateway_hash(r.message or "") for r in simulator.requests)
+    assert all(ucs2_units(part) <= 70 for part in parts)
+    assert response is not None
+    assert response["recipients"][0]["sms_sent"] == 2
+
+
+SENT_TEXTS = 120
+
+
+def drawn_messages(count: int) -> list[str]:
+    """Return count distinct message texts drawn, derandomized, from the split tests' strategy."""
+    texts: dict[str, None] = {}
+
+    @hypothesis.settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[hypothesis.Phase.generate],
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    @hypothesis.given(text=message_texts(min_pieces=20))
+    def draw(text: str) -> None:
+        texts[text] = None
+
+    draw()
+    return list(texts)
+
+
+@pytest.mark.filterwarnings(
+    "ignore:It looks like `register_random`:hypothesis.errors.HypothesisWarning"
+)
+@pytest.mark.parametrize("entry_options", [{"max_sms_per_hour": 0}])  # no limit
+async def test_response_counts_the_parts_posted(
+    hass: HomeAssistant, setup_entry: MockConfigEntry, simulator: GatewaySimulator
+) -> None:
+    """For any text, the parts posted keep the split's promises and the response counts exactly them.
+
+    A text that needs more than 10 SMS (the default most per message) is refused whole.
+    """
+    simulator.opt_in(ALICE_NUMBER)
+    messages = drawn_messages(SENT_TEXTS)
+    assert len(messages) > SENT_TEXTS // 2
+    sent = 0
+
+    for message in messages:
+        before = len(simulator.requests)
+        text = gsm7_friendly(message)
+        if not text.strip():
+            with pytest.raises(ServiceValidationError):
+                await send(hass, message=message, recipients=["Alice"])
+            assert len(simulator.requests) == before
+            continue
+        if len(split_message(text)) > 10:
+            with pytest.raises(HomeAssistantError, match="too_long"):
+                await send(hass, message=message, recipients=["Alice"])
+            assert len(simulator.requests) == before
+            continue
+        response = await send(hass, message=message, recipients=["Alice"])
+        requests = simulator.requests[before:]
+        posted = [r.message or "" for r in requests]
+        assert [r.status for r in requests] == [200] * len(requests)
+        assert_split_properties(text, posted, None)
+        assert response is not None
+        assert response["recipients"][0]["sms_sent"] == len(posted)
+        assert response["recipients"][0]["encoding"] == (
+            "gsm7" if is_gsm7("".join(posted)) else "ucs2"
+        )
+        sent += 1
+    # Most texts were sent, many of them in more than one part.
+    assert sent > len(messages) // 2
+    assert len(simulator.requests) > 2 * sent

@@ -202,6 +202,7 @@ async def test_sent_part_counts_even_when_a_later_part_fails(
                 "name": "Alice",
                 "outcome": "queued",
                 "sms_sent": 1,
+                "encoding": "gsm7",
             }
         ]
     }

@@ -43,6 +43,9 @@ LONG_MESSAGES_TRUNCATE: Final = "truncate"
 LONG_MESSAGES_SEND: Final = "send"
 DEFAULT_LONG_MESSAGES: Final = LONG_MESSAGES_SPLIT
 
+CONF_GSM7_FRIENDLY: Final = "gsm7_friendly"
+DEFAULT_GSM7_FRIENDLY: Final = True
+
 CONF_MAX_QUEUE_AGE: Final = "max_queue_age"
 DEFAULT_MAX_QUEUE_AGE: Final = 24
 

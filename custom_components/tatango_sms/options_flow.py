@@ -23,12 +23,14 @@ from .const import (
     CONF_ACCEPT_UNKNOWN_SENDERS,
     CONF_ASSIST_AGENT_ID,
     CONF_ASSIST_SENDERS,
+    CONF_GSM7_FRIENDLY,
     CONF_LONG_MESSAGES,
     CONF_MAX_PARTS,
     CONF_MAX_QUEUE_AGE,
     CONF_MAX_SMS_PER_HOUR,
     DEFAULT_ACCEPT_UNKNOWN_SENDERS,
     DEFAULT_ASSIST_SENDERS,
+    DEFAULT_GSM7_FRIENDLY,
     DEFAULT_LONG_MESSAGES,
     DEFAULT_MAX_PARTS,
     DEFAULT_MAX_QUEUE_AGE,
@@ -51,6 +53,7 @@ OPTIONS_SCHEMA = vol.Schema(
                 translation_key=CONF_LONG_MESSAGES,
             )
         ),
+        vol.Required(CONF_GSM7_FRIENDLY, default=DEFAULT_GSM7_FRIENDLY): bool,
         vol.Required(CONF_MAX_QUEUE_AGE, default=DEFAULT_MAX_QUEUE_AGE): NumberSelector(
             NumberSelectorConfig(
                 min=1,

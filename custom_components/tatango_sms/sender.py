@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import math
 
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_RECONFIGURE, ConfigEntry
@@ -16,9 +16,11 @@ from homeassistant.util.json import JsonObjectType
 
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
+    CONF_GSM7_FRIENDLY,
     CONF_LONG_MESSAGES,
     CONF_MAX_PARTS,
     CONF_MAX_QUEUE_AGE,
+    DEFAULT_GSM7_FRIENDLY,
     DEFAULT_LONG_MESSAGES,
     DEFAULT_MAX_PARTS,
     DEFAULT_MAX_QUEUE_AGE,
@@ -38,7 +40,15 @@ from .status_book import StatusBook
 from .targets import Recipient
 from .tatango.gateway import AuthenticationError, GatewayError, TatangoGateway
 from .tatango.outcome import FAILURES_BY_SEVERITY, Outcome
-from .tatango.phone import sms_info, split_message, truncate_message
+from .tatango.phone import (
+    SmsEncoding,
+    gsm7_friendly,
+    sms_encoding,
+    sms_info,
+    split_message,
+    truncate_message,
+    without_costly_trailing_whitespace,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +58,8 @@ class RecipientResult:
     recipient: Recipient
     outcome: Outcome
     sms_sent: int
+    encoding: SmsEncoding | None = None
+    """The message's encoding, set once its parts are known."""
 
     def as_response(self) -> JsonObjectType:
         """Return the action's response data for this recipient."""
@@ -56,6 +68,7 @@ class RecipientResult:
             "name": self.recipient.name,
             "outcome": self.outcome.value,
             "sms_sent": self.sms_sent,
+            "encoding": None if self.encoding is None else self.encoding.value,
         }
 
 
@@ -109,7 +122,9 @@ class SmsSender:
         self._number_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def message_parts(self, message: str, max_sms: int | None = None) -> list[str]:
-        """Return the texts to post for one message under the long-message option, in at most max_sms SMS."""
+        """Return the texts to post for one message under the GSM-7 and long-message options, in at most max_sms SMS."""
+        if self._entry.options.get(CONF_GSM7_FRIENDLY, DEFAULT_GSM7_FRIENDLY):
+            message = gsm7_friendly(message)
         if not message.strip():
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="empty_message"
@@ -118,7 +133,7 @@ class SmsSender:
         if policy == LONG_MESSAGES_SEND and (
             max_sms is None or sms_info(message).segments <= max_sms
         ):
-            return [message]
+            return [without_costly_trailing_whitespace(message)]
         if policy == LONG_MESSAGES_TRUNCATE:
             return [truncate_message(message)]
         return split_message(message)[:max_sms]
@@ -161,14 +176,18 @@ class SmsSender:
             self._guard.async_report_refused()
         if any(reservations.values()):
             await self._guard.async_save()
-        results = await asyncio.gather(
-            *(
-                self._async_send_to(
-                    recipient, parts, reservations.get(recipient, HELD_BACK)
+        encoding = sms_encoding("".join(parts))
+        results = [
+            replace(result, encoding=encoding)
+            for result in await asyncio.gather(
+                *(
+                    self._async_send_to(
+                        recipient, parts, reservations.get(recipient, HELD_BACK)
+                    )
+                    for recipient in recipients
                 )
-                for recipient in recipients
             )
-        )
+        ]
         if any(result.outcome is Outcome.QUEUED for result in results):
             await self._async_outbox_changed()
         if failed := [result for result in results if not result.outcome.ok]:
