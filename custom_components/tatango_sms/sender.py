@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_RECONFIGURE, ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -18,15 +19,12 @@ from homeassistant.util.json import JsonObjectType
 
 from .blocked import BlockedNumbers
 from .const import (
-    ATTR_CONFIG_ENTRY_ID,
     CONF_LONG_MESSAGES,
     CONF_MAX_QUEUE_AGE,
     CONF_PHONE_NUMBER,
     DEFAULT_LONG_MESSAGES,
     DEFAULT_MAX_QUEUE_AGE,
     DOMAIN,
-    EVENT_FAILED,
-    EVENT_SENT,
     LONG_MESSAGES_SEND,
     LONG_MESSAGES_TRUNCATE,
     MAX_CONCURRENT_SENDS,
@@ -42,7 +40,7 @@ from .gateway import (
     NumberBlockedError,
     TatangoGateway,
 )
-from .outbox import MAX_RETRY_SECONDS, Outbox, QueuedMessage, retry_delay
+from .outbox import MAX_RETRY_SECONDS, UNKNOWN, Outbox, retry_delay
 from .phone import (
     InvalidPhoneNumber,
     normalize_phone_number,
@@ -64,7 +62,6 @@ class OptInStatus(StrEnum):
 
 BLOCKED = "blocked"
 QUEUED = "queued"
-UNKNOWN = "unknown"
 EXPIRED = "expired"
 
 
@@ -250,25 +247,27 @@ class SmsSender:
             return Outcome(recipient, BLOCKED, 0)
         async with self._number_locks[number]:
             if self.outbox.has_number(number):
-                self.outbox.messages.append(
-                    QueuedMessage.new(number, recipient.name, parts, attempts=0)
-                )
+                self.outbox.enqueue(number, recipient.name, parts, attempts=0)
                 return Outcome(recipient, QUEUED, 0)
             async with self._semaphore:
                 attempt = await self._async_post_parts(number, parts)
             if attempt.retryable:
-                self.outbox.messages.append(
-                    QueuedMessage.new(
-                        number, recipient.name, attempt.remaining, attempts=1
-                    )
+                self.outbox.enqueue(
+                    number, recipient.name, attempt.remaining, attempts=1
                 )
                 return Outcome(recipient, QUEUED, attempt.sms_sent)
         return Outcome(recipient, attempt.outcome, attempt.sms_sent)
 
-    async def _async_post_parts(self, number: str, parts: list[str]) -> Attempt:
+    async def _async_post_parts(
+        self,
+        number: str,
+        parts: list[str],
+        part_taken: Callable[[], Awaitable[None]] | None = None,
+    ) -> Attempt:
         """Post the parts in order; stop at the first failure or invitation.
 
-        The caller holds the semaphore that limits concurrent sends.
+        `part_taken` is awaited after each part the gateway took when more
+        follow. The caller holds the semaphore that limits concurrent sends.
         """
         attempt = Attempt(Delivery.SENT)
         # What the last accepted part said about the opt-in, should a later part fail.
@@ -291,6 +290,8 @@ class SmsSender:
                 attempt.outcome = accepted = result.delivery
                 attempt.sms_sent += sms_info(part).segments
                 if result.delivery is Delivery.SENT:
+                    if part_taken is not None and index + 1 < len(parts):
+                        await part_taken()
                     continue
             # After a failure, or an invitation (which holds only the first
             # part: the gateway answers 409 until the number opts in), stop.
@@ -332,49 +333,40 @@ class SmsSender:
         max_age = 3600 * self._entry.options.get(
             CONF_MAX_QUEUE_AGE, DEFAULT_MAX_QUEUE_AGE
         )
+        outbox = self.outbox
         async with self._number_locks[number]:
-            for message in self.outbox.queued_for_number(number):
-                now = dt_util.utcnow().timestamp()
-                if now - message.queued_at >= max_age:
-                    self._finish(message, EXPIRED, now)
+            for message in outbox.queued_for_number(number):
+                if dt_util.utcnow().timestamp() - message.queued_at >= max_age:
+                    await outbox.async_finish(message, EXPIRED)
                     continue
                 if number in self._blocked:
-                    self._finish(message, BLOCKED, now)
+                    await outbox.async_finish(message, BLOCKED)
                     continue
                 async with self._semaphore:
-                    if self._auth_refused or not self.outbox.running:
-                        # Another message met a 401, or the entry unloads: wait.
+                    if (
+                        self._auth_refused
+                        or not outbox.running
+                        or not await outbox.async_begin(message)
+                    ):
+                        # Another message met a 401, or the entry unloads, or
+                        # Home Assistant stops: wait.
                         break
-                    attempt = await self._async_post_parts(number, message.parts)
-                message.attempts += 1
+                    attempt = await self._async_post_parts(
+                        number,
+                        message.parts,
+                        partial(outbox.async_part_taken, message),
+                    )
                 if not attempt.retryable:
-                    self._finish(message, attempt.outcome, now)
+                    await outbox.async_finish(message, attempt.outcome)
                     if attempt.outcome == AuthenticationError.reason:
                         break  # The rest wait for the reauthentication.
                     continue
-                message.parts = attempt.remaining
-                message.next_attempt = now + retry_delay(message.attempts)
+                await outbox.async_retry_later(message, attempt.remaining)
                 break
 
-    def _finish(self, message: QueuedMessage, outcome: str, now: float) -> None:
-        """Take a message out of the outbox and tell automations how it ended."""
-        self.outbox.messages.remove(message)
-        delivered = outcome in (Delivery.SENT, Delivery.INVITED)
-        self._hass.bus.async_fire(
-            EVENT_SENT if delivered else EVENT_FAILED,
-            {
-                "recipient": message.number,
-                "name": message.name,
-                "outcome": str(outcome),
-                "attempts": message.attempts,
-                "queued_for": message.queued_for(now),
-                ATTR_CONFIG_ENTRY_ID: self._entry.entry_id,
-            },
-        )
-
     async def _async_outbox_changed(self) -> None:
-        """Persist the outbox, set its timer and update its sensor."""
-        await self.outbox.async_save()
+        """Write the outbox, set its timer and update its sensor."""
+        await self.outbox.async_write()
         self.outbox.async_schedule()
         async_dispatcher_send(self._hass, signal_outbox(self._entry.entry_id))
 
