@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+import copy
 from dataclasses import dataclass
 import json
 import logging
@@ -32,11 +33,12 @@ from custom_components.tatango_sms.const import (
     SERVICE_SEND_MESSAGE,
 )
 from custom_components.tatango_sms.diagnostics import async_get_config_entry_diagnostics
-from custom_components.tatango_sms.outbox import retry_delay
+from custom_components.tatango_sms.outbox import Outbox, retry_delay
 from custom_components.tatango_sms.tatango.gateway import TatangoGateway
+from custom_components.tatango_sms.tatango.phone import split_message
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_URL
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import CoreState, Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
@@ -796,6 +798,264 @@ async def test_401_while_reconfigure_is_open_pauses_the_outbox(
     await async_advance_time(hass, freezer, 60)
 
     assert simulator.delivered(ALICE_NUMBER) == ["Second", "Third"]
+    ledger.assert_accounted_for()
+
+
+# Crashes: what a kill -9 leaves on disk, read by the next start
+
+
+async def async_unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Unload the entry; an outbox delivering finishes the message under way."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def async_restart_from(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    on_disk: dict[str, Any],
+) -> list[Event]:
+    """Set the (unloaded) entry up from the outbox as it was on disk; return the outcome events of the start."""
+    hass_storage[outbox_key(entry)] = on_disk
+    events: list[Event] = []
+
+    @callback
+    def record(event: Event) -> None:
+        events.append(event)
+
+    hass.bus.async_listen(EVENT_SENT, record)
+    hass.bus.async_listen(EVENT_FAILED, record)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return events
+
+
+def stored_messages(on_disk: dict[str, Any]) -> list[tuple[list[str], bool, int]]:
+    """Return (parts, in flight, attempts) of each message of a stored outbox."""
+    return [
+        (item["parts"], item.get("in_flight", False), item["attempts"])
+        for item in on_disk["data"]
+    ]
+
+
+async def test_crash_while_posting_is_unknown_and_never_resent(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A message being posted when Home Assistant died is reported unknown at the next start and never posted again.
+
+    The outbox on disk while the gateway holds the request is what a kill -9
+    at that moment leaves behind. The messages behind it are still delivered.
+    """
+    ledger = Ledger(hass, simulator)
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.set_queue_down(True)
+    assert await ledger.send("In flight", ALICE_NUMBER) == ["queued"]
+    assert await ledger.send("Behind it", ALICE_NUMBER) == ["queued"]
+    simulator.set_queue_down(False)
+    simulator.set_latency(0.3)
+
+    freezer.tick(60)
+    async_fire_time_changed(hass)
+    await async_wait_for_requests(simulator, 2)
+    # The gateway holds the retry: on disk it is in flight, its try counted.
+    on_disk = copy.deepcopy(hass_storage[outbox_key(setup_entry)])
+    assert stored_messages(on_disk) == [
+        (["In flight"], True, 2),
+        (["Behind it"], False, 0),
+    ]
+    await async_unload(hass, setup_entry)
+    assert [(r.message, r.status) for r in simulator.requests] == [
+        ("In flight", 503),
+        ("In flight", 200),
+    ]
+
+    simulator.set_latency(0)
+    events = await async_restart_from(hass, setup_entry, hass_storage, on_disk)
+
+    unknown, *later = events
+    assert (unknown.event_type, unknown.data) == (
+        EVENT_FAILED,
+        {
+            "recipient": ALICE_NUMBER,
+            "name": "Alice",
+            "outcome": "unknown",
+            "attempts": 2,
+            "queued_for": unknown.data["queued_for"],
+            "config_entry_id": setup_entry.entry_id,
+        },
+    )
+    # The message behind it was due long ago: it goes at once.
+    await async_advance_time(hass, freezer, 60)
+    assert [(e.event_type, e.data["outcome"]) for e in later] == [(EVENT_SENT, "sent")]
+    assert simulator.delivered(ALICE_NUMBER) == ["In flight", "Behind it"]
+    assert [r.message for r in simulator.requests] == [
+        "In flight",
+        "In flight",
+        "Behind it",
+    ]
+    assert queued_messages(hass) == 0
+
+
+async def test_crash_between_parts_sends_no_part_again(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A split message keeps on disk only the parts the gateway has not taken; after a crash mid-message none is sent again."""
+    text = " ".join(f"word{i:03d}" for i in range(50))
+    first, second, third = split_message(text)
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.set_queue_down(True)
+    assert await Ledger(hass, simulator).send(text, ALICE_NUMBER) == ["queued"]
+    simulator.set_queue_down(False)
+    simulator.set_latency(0.3)
+
+    freezer.tick(60)
+    async_fire_time_changed(hass)
+    # The first part was taken and the gateway holds the second.
+    await async_wait_for_requests(simulator, 3)
+    on_disk = copy.deepcopy(hass_storage[outbox_key(setup_entry)])
+    assert stored_messages(on_disk) == [([second, third], True, 2)]
+    await async_unload(hass, setup_entry)
+    count = len(simulator.requests)
+
+    simulator.set_latency(0)
+    events = await async_restart_from(hass, setup_entry, hass_storage, on_disk)
+    for _ in range(4):
+        await async_advance_time(hass, freezer, 15 * 60)
+
+    assert [(e.event_type, e.data["outcome"], e.data["attempts"]) for e in events] == [
+        (EVENT_FAILED, "unknown", 2)
+    ]
+    assert len(simulator.requests) == count
+    assert [r.message for r in simulator.requests[:3]] == [first, first, second]
+    assert queued_messages(hass) == 0
+
+
+async def test_each_answer_is_on_disk_before_the_next_post(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """At every post of a delivery round, the disk holds the answers to the posts before it: a crash at any point resends nothing."""
+    texts = [f"Step {i}" for i in range(4)]
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.set_queue_down(True)
+    for text in texts:
+        assert await Ledger(hass, simulator).send(text, ALICE_NUMBER) == ["queued"]
+    simulator.set_queue_down(False)
+    seen: list[list[tuple[list[str], bool, int]]] = []
+    original = simulator.state.handle_send
+
+    def handle_send(pairs: list[tuple[str, str]]) -> int | None:
+        # The moment the gateway takes a request: what is on disk now?
+        seen.append(stored_messages(hass_storage[outbox_key(setup_entry)]))
+        return original(pairs)
+
+    simulator.state.handle_send = handle_send  # type: ignore[method-assign]
+    await async_advance_time(hass, freezer, 60)
+
+    assert seen == [
+        [
+            (["Step 0"], True, 2),
+            (["Step 1"], False, 0),
+            (["Step 2"], False, 0),
+            (["Step 3"], False, 0),
+        ],
+        [(["Step 1"], True, 1), (["Step 2"], False, 0), (["Step 3"], False, 0)],
+        [(["Step 2"], True, 1), (["Step 3"], False, 0)],
+        [(["Step 3"], True, 1)],
+    ]
+    assert simulator.delivered(ALICE_NUMBER) == texts
+    assert hass_storage[outbox_key(setup_entry)]["data"] == []
+
+
+async def test_nothing_is_posted_while_home_assistant_stops(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    ledger: Ledger,
+    *,
+    hass_storage: dict[str, Any],
+) -> None:
+    """While Home Assistant stops (when its store writes only at the very end), the outbox posts nothing and marks nothing in flight."""
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.set_queue_down(True)
+    assert await ledger.send("Wait for me", ALICE_NUMBER) == ["queued"]
+    simulator.set_queue_down(False)
+
+    hass.set_state(CoreState.stopping)
+    try:
+        await async_advance_time(hass, freezer, 60)
+        await asyncio.sleep(0.2)  # real time: nor does its timer fire on and on
+    finally:
+        hass.set_state(CoreState.running)
+    assert len(simulator.requests) == 1
+    assert stored_messages(hass_storage[outbox_key(setup_entry)]) == [
+        (["Wait for me"], False, 1)
+    ]
+
+    # The next start delivers it.
+    assert await hass.config_entries.async_reload(setup_entry.entry_id)
+    await async_advance_time(hass, freezer, 60)
+    assert simulator.delivered(ALICE_NUMBER) == ["Wait for me"]
+    ledger.assert_accounted_for()
+
+
+# The timer
+
+
+async def test_a_later_message_due_first_does_not_wake_the_outbox(
+    hass: HomeAssistant,
+    setup_entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    ledger: Ledger,
+    *,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A number's first message waits on a 503 and a later one to it is due first: Home Assistant stays idle until the first is due.
+
+    Only a number's first message is ever tried; the timer used to wait for
+    the later one and then fire again at once, thousands of times a second.
+    """
+    wake_ups = 0
+    async_due = Outbox._async_due  # noqa: SLF001
+
+    async def counted(self: Outbox, now: Any) -> None:
+        nonlocal wake_ups
+        wake_ups += 1
+        await async_due(self, now)
+
+    monkeypatch.setattr(Outbox, "_async_due", counted)
+    simulator.opt_in(ALICE_NUMBER)
+    simulator.set_queue_down(True)
+    assert await ledger.send("First", ALICE_NUMBER) == ["queued"]
+    await async_advance_time(hass, freezer, 40)  # retried: 503 again
+    assert len(simulator.requests) == 2
+    # The first now waits 48-72 s; a new message behind it is due in 24-36 s.
+    assert await ledger.send("Second", ALICE_NUMBER) == ["queued"]
+    wake_ups = 0
+
+    await async_advance_time(hass, freezer, 42)
+    await asyncio.sleep(0.5)  # real time, in which a busy timer fires on and on
+
+    assert wake_ups == 0
+    assert len(simulator.requests) == 2
+    simulator.set_queue_down(False)
+    await async_advance_time(hass, freezer, 40)
+    assert wake_ups == 1
+    assert simulator.delivered(ALICE_NUMBER) == ["First", "Second"]
     ledger.assert_accounted_for()
 
 

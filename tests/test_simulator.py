@@ -12,10 +12,10 @@ import socket
 import sys
 import time
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import aiohttp
 from aiohttp import web
-from defusedxml import ElementTree  # type: ignore[import-untyped]
 import pytest
 
 from tatango_simulator import (
@@ -583,7 +583,8 @@ async def test_post_mo_content_round_trips(
 
     assert status == 200
     _, _, body = webhook.received[0]
-    root = ElementTree.fromstring(body)
+    # The simulator's own document: trusted, so the standard parser will do.
+    root = ET.fromstring(body)  # noqa: S314
     assert root.tag == "message"
     assert root.findtext("sender") == NUMBER
     assert (root.findtext("content") or "") == content

@@ -1,10 +1,16 @@
-"""The durable outbox: messages the gateway will take later, retried without duplicates."""
+"""The durable outbox: messages the gateway will take later, retried without duplicates.
+
+Write-ahead: a message is marked in flight, and that is on disk, before it is
+posted; what the gateway took is on disk as soon as it answers. A message
+found in flight after a restart may or may not have reached the gateway, so it
+is never posted again: it ends as `unknown`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 import random
 from typing import Any
 import uuid
@@ -15,7 +21,8 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, LOGGER
+from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN, EVENT_FAILED, EVENT_SENT, LOGGER
+from .tatango.outcome import Outcome
 
 STORAGE_VERSION = 1
 FIRST_RETRY_SECONDS = 30.0
@@ -42,6 +49,8 @@ class QueuedMessage:
     queued_at: float
     next_attempt: float
     attempts: int = 0
+    in_flight: bool = False
+    """Posted and not answered yet: the gateway may have its first part."""
 
     @classmethod
     def new(
@@ -78,9 +87,26 @@ class QueuedMessage:
                 for value in numeric
             )
             and isinstance(message.attempts, int)
+            and isinstance(message.in_flight, bool)
         ):
             raise ValueError("a queued message has a field of the wrong type")
         return message
+
+    def as_stored(self) -> dict[str, Any]:
+        """Return the message as it is written to disk: a copy the loop can go on changing."""
+        stored: dict[str, Any] = {
+            "id": self.id,
+            "number": self.number,
+            "name": self.name,
+            "parts": list(self.parts),
+            "queued_at": self.queued_at,
+            "next_attempt": self.next_attempt,
+            "attempts": self.attempts,
+        }
+        # Only when true, so that what a clean stop leaves, version 0.1.0 reads.
+        if self.in_flight:
+            stored["in_flight"] = True
+        return stored
 
     def queued_for(self, now: float) -> float:
         """Return how long the message has waited, in seconds."""
@@ -98,15 +124,23 @@ type DeliverCallback = Callable[[list[str]], Awaitable[None]]
 
 
 class Outbox:
-    """Queued messages of one account, persisted at every change."""
+    """Queued messages of one account; every change that matters is on disk before it counts."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Initialize the outbox of one config entry."""
         self._hass = hass
+        self._entry_id = entry_id
+        # Atomic writes fsync the file: in flight means on disk, even after a
+        # power cut.
         self._store: Store[list[dict[str, Any]]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.outbox"
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.outbox", atomic_writes=True
         )
-        self.messages: list[QueuedMessage] = []
+        self._messages: list[QueuedMessage] = []
+        # Changes made, and how many of them are on disk: a write covers every
+        # change made before it started, so concurrent writers share one.
+        self._changes = 0
+        self._written = 0
+        self._write_lock = asyncio.Lock()
         self._cancel_timer: CALLBACK_TYPE | None = None
         self._deliver: DeliverCallback | None = None
         # Held while due messages are being delivered: one round at a time,
@@ -118,21 +152,34 @@ class Outbox:
 
     def __len__(self) -> int:
         """Return the number of queued messages."""
-        return len(self.messages)
+        return len(self._messages)
+
+    @property
+    def messages(self) -> Sequence[QueuedMessage]:
+        """Return the queued messages, oldest first (read only: the methods below change them)."""
+        return tuple(self._messages)
 
     def has_number(self, number: str) -> bool:
         """Return whether messages to this number wait, so new ones must queue behind."""
-        return any(message.number == number for message in self.messages)
+        return any(message.number == number for message in self._messages)
+
+    def queued_for_number(self, number: str) -> list[QueuedMessage]:
+        """Return the messages waiting for one number, oldest first."""
+        return [message for message in self._messages if message.number == number]
 
     @property
     def running(self) -> bool:
-        """Return whether the outbox delivers (its entry is loaded)."""
-        return self._deliver is not None
+        """Return whether the outbox delivers: its entry is loaded and Home Assistant not stopping."""
+        return self._deliver is not None and not self._hass.is_stopping
 
     async def async_load(self) -> None:
-        """Load what was queued before a restart; start empty if the file is unreadable."""
+        """Load what was queued before a restart; start empty if the file is unreadable.
+
+        Messages that were in flight when Home Assistant stopped are given up
+        as `unknown`: the gateway may have them.
+        """
         try:
-            self.messages = _read_messages(await self._store.async_load() or [])
+            self._messages = _read_messages(await self._store.async_load() or [])
         except (
             HomeAssistantError,
             KeyError,
@@ -145,15 +192,91 @@ class Outbox:
                 "The outbox could not be read and starts empty: %s",
                 f"{type(err).__name__}: {err}",
             )
-            self.messages = []
-
-    async def async_save(self) -> None:
-        """Write the outbox to disk."""
-        await self._store.async_save([asdict(message) for message in self.messages])
+            self._messages = []
+        if stale := [message for message in self._messages if message.in_flight]:
+            self._messages = [m for m in self._messages if not m.in_flight]
+            self._changes += 1
+            await self.async_write()
+            for message in stale:
+                self._fire_outcome(message, Outcome.UNKNOWN)
 
     async def async_remove(self) -> None:
         """Delete the stored outbox of a removed entry."""
         await self._store.async_remove()
+
+    def enqueue(
+        self, number: str, name: str | None, parts: list[str], *, attempts: int
+    ) -> None:
+        """Queue a message behind the others; `async_write` puts it on disk."""
+        self._messages.append(QueuedMessage.new(number, name, parts, attempts=attempts))
+        self._changes += 1
+
+    async def async_begin(self, message: QueuedMessage) -> bool:
+        """Mark a message in flight and count the attempt, on disk; return whether it may be posted now."""
+        message.in_flight = True
+        message.attempts += 1
+        self._changes += 1
+        await self.async_write()
+        if not self._hass.is_stopping:
+            return True
+        # Home Assistant is stopping: its store may now write only at the
+        # final write, so this attempt is not made (nor counted).
+        message.in_flight = False
+        message.attempts -= 1
+        self._changes += 1
+        return False
+
+    async def async_part_taken(self, message: QueuedMessage) -> None:
+        """Drop the first part of a message in flight, which the gateway took, on disk."""
+        message.parts = message.parts[1:]
+        self._changes += 1
+        await self.async_write()
+
+    async def async_retry_later(
+        self, message: QueuedMessage, remaining: list[str]
+    ) -> None:
+        """Keep the parts the gateway did not take for a later try, on disk."""
+        message.parts = remaining
+        message.in_flight = False
+        message.next_attempt = dt_util.utcnow().timestamp() + retry_delay(
+            message.attempts
+        )
+        self._changes += 1
+        await self.async_write()
+
+    async def async_finish(self, message: QueuedMessage, outcome: Outcome) -> None:
+        """Take a message out of the outbox, on disk, then tell automations how it ended."""
+        self._messages.remove(message)
+        self._changes += 1
+        await self.async_write()
+        self._fire_outcome(message, outcome)
+
+    @callback
+    def _fire_outcome(self, message: QueuedMessage, outcome: Outcome) -> None:
+        """Fire the event that says how a message left the outbox."""
+        self._hass.bus.async_fire(
+            EVENT_SENT if outcome.delivered else EVENT_FAILED,
+            {
+                "recipient": message.number,
+                "name": message.name,
+                "outcome": outcome.value,
+                "attempts": message.attempts,
+                "queued_for": message.queued_for(dt_util.utcnow().timestamp()),
+                ATTR_CONFIG_ENTRY_ID: self._entry_id,
+            },
+        )
+
+    async def async_write(self) -> None:
+        """Return once every change made so far is on disk (one write may cover many)."""
+        wanted = self._changes
+        async with self._write_lock:
+            if self._written >= wanted:
+                return
+            changes = self._changes
+            await self._store.async_save(
+                [message.as_stored() for message in self._messages]
+            )
+            self._written = changes
 
     @callback
     def async_start(self, deliver: DeliverCallback) -> None:
@@ -165,7 +288,8 @@ class Outbox:
         """Stop retrying (the entry unloads); queued messages stay on disk.
 
         Waits for a delivery under way, which stops after the message it is
-        sending and saves the outbox, so the next setup reads what is left.
+        sending and writes what happened to it, so the next setup reads what
+        is left.
         """
         self._deliver = None
         if self._cancel_timer:
@@ -181,23 +305,30 @@ class Outbox:
 
     @callback
     def async_schedule(self, minimum_delay: float = 0.0) -> None:
-        """Set the timer for the earliest due message."""
+        """Set the timer for the earliest due first message of a number.
+
+        Only a number's first message is ever tried, so a later one due
+        earlier must not wake the outbox before it.
+        """
         if self._cancel_timer:
             self._cancel_timer()
             self._cancel_timer = None
-        if self._deliver is None or not self.messages:
+        if not self.running or not self._messages:
             return
         now = dt_util.utcnow().timestamp()
         earliest = max(
-            min(message.next_attempt for message in self.messages), self._paused_until
+            min(head.next_attempt for head in self._heads()), self._paused_until
         )
         self._cancel_timer = async_call_later(
             self._hass, max(earliest - now, minimum_delay, 0.0), self._async_due
         )
 
-    def queued_for_number(self, number: str) -> list[QueuedMessage]:
-        """Return the messages waiting for one number, oldest first."""
-        return [message for message in self.messages if message.number == number]
+    def _heads(self) -> list[QueuedMessage]:
+        """Return the first queued message of each number."""
+        heads: dict[str, QueuedMessage] = {}
+        for message in self._messages:
+            heads.setdefault(message.number, message)
+        return list(heads.values())
 
     async def _async_due(self, _now: Any) -> None:
         self._cancel_timer = None
@@ -205,11 +336,8 @@ class Outbox:
             if self._deliver is None:
                 return
             now = dt_util.utcnow().timestamp()
-            heads: dict[str, QueuedMessage] = {}
-            for message in self.messages:
-                heads.setdefault(message.number, message)
             if due := [
-                head.number for head in heads.values() if head.next_attempt <= now
+                head.number for head in self._heads() if head.next_attempt <= now
             ]:
                 await self._deliver(due)
         self.async_schedule()

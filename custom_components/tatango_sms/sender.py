@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 import math
 
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_RECONFIGURE, ConfigEntry
@@ -26,14 +28,13 @@ from .const import (
     DEFAULT_MAX_QUEUE_AGE,
     DOMAIN,
     EVENT_FAILED,
-    EVENT_SENT,
     LOGGER,
     LONG_MESSAGES_SEND,
     LONG_MESSAGES_TRUNCATE,
     MAX_CONCURRENT_SENDS,
     signal_outbox,
 )
-from .outbox import MAX_RETRY_SECONDS, Outbox, QueuedMessage, retry_delay
+from .outbox import MAX_RETRY_SECONDS, Outbox, retry_delay
 from .reply_guard import ReplyGuard
 from .spend_guard import Reservation, SpendGuard, source_of
 from .status_book import StatusBook
@@ -243,25 +244,27 @@ class SmsSender:
         number = recipient.number
         async with self._number_locks[number]:
             if self.outbox.has_number(number):
-                self.outbox.messages.append(
-                    QueuedMessage.new(number, recipient.name, parts, attempts=0)
-                )
+                self.outbox.enqueue(number, recipient.name, parts, attempts=0)
                 return RecipientResult(recipient, Outcome.QUEUED, 0)
             async with self._semaphore:
                 attempt = await self._async_post_parts(number, parts)
             if attempt.retryable:
-                self.outbox.messages.append(
-                    QueuedMessage.new(
-                        number, recipient.name, attempt.remaining, attempts=1
-                    )
+                self.outbox.enqueue(
+                    number, recipient.name, attempt.remaining, attempts=1
                 )
                 return RecipientResult(recipient, Outcome.QUEUED, attempt.sms_sent)
         return RecipientResult(recipient, attempt.outcome, attempt.sms_sent)
 
-    async def _async_post_parts(self, number: str, parts: list[str]) -> Attempt:
+    async def _async_post_parts(
+        self,
+        number: str,
+        parts: list[str],
+        part_taken: Callable[[], Awaitable[None]] | None = None,
+    ) -> Attempt:
         """Post the parts in order; stop at the first failure or invitation.
 
-        The caller holds the semaphore that limits concurrent sends.
+        `part_taken` is awaited after each part the gateway took when more
+        follow. The caller holds the semaphore that limits concurrent sends.
         """
         attempt = Attempt(Outcome.SENT)
         # What the last accepted part said about the opt-in, should a later part fail.
@@ -281,6 +284,8 @@ class SmsSender:
                 attempt.outcome = accepted = result.outcome
                 attempt.sms_sent += sms_info(part).segments
                 if result.outcome is Outcome.SENT:
+                    if part_taken is not None and index + 1 < len(parts):
+                        await part_taken()
                     continue
             # After a failure, or an invitation (which holds only the first
             # part: the gateway answers 409 until the number opts in), stop.
@@ -315,61 +320,57 @@ class SmsSender:
         return any(self._entry.async_get_active_flows(self._hass, sources))
 
     async def _async_deliver_number(self, number: str) -> None:
-        """Send one number's queued messages in order until one must wait again."""
+        """Send one number's queued messages in order until one must wait again.
+
+        Each message is counted against the hourly limit, then marked in flight
+        on disk, before it is posted (see Outbox).
+        """
         max_age = 3600 * self._entry.options.get(
             CONF_MAX_QUEUE_AGE, DEFAULT_MAX_QUEUE_AGE
         )
+        outbox = self.outbox
         async with self._number_locks[number]:
-            for message in self.outbox.queued_for_number(number):
-                now = dt_util.utcnow().timestamp()
-                if now - message.queued_at >= max_age:
-                    self._finish(message, Outcome.EXPIRED, now)
+            for message in outbox.queued_for_number(number):
+                if dt_util.utcnow().timestamp() - message.queued_at >= max_age:
+                    await outbox.async_finish(message, Outcome.EXPIRED)
                     continue
                 if self._book.is_blocked(number):
-                    self._finish(message, Outcome.BLOCKED, now)
+                    await outbox.async_finish(message, Outcome.BLOCKED)
                     continue
                 segments = sum(sms_info(part).segments for part in message.parts)
                 if (reservation := self._guard.try_reserve(segments, "-")) is None:
                     # Not failed: it waits until the hour has room again.
                     self._guard.async_report_refused()
-                    self.outbox.async_pause(self._guard.seconds_until_room(segments))
+                    outbox.async_pause(self._guard.seconds_until_room(segments))
                     break
                 await self._guard.async_save()
                 async with self._semaphore:
-                    if self._auth_refused or not self.outbox.running:
-                        # Another message met a 401, or the entry unloads: wait.
+                    if (
+                        self._auth_refused
+                        or not outbox.running
+                        or not await outbox.async_begin(message)
+                    ):
+                        # Another message met a 401, or the entry unloads, or
+                        # Home Assistant stops: wait.
                         self._guard.settle(reservation, 0)
                         break
-                    attempt = await self._async_post_parts(number, message.parts)
+                    attempt = await self._async_post_parts(
+                        number,
+                        message.parts,
+                        partial(outbox.async_part_taken, message),
+                    )
                 self._guard.settle(reservation, attempt.sms_sent)
-                message.attempts += 1
                 if not attempt.retryable:
-                    self._finish(message, attempt.outcome, now)
+                    await outbox.async_finish(message, attempt.outcome)
                     if attempt.outcome is Outcome.INVALID_AUTH:
                         break  # The rest wait for the reauthentication.
                     continue
-                message.parts = attempt.remaining
-                message.next_attempt = now + retry_delay(message.attempts)
+                await outbox.async_retry_later(message, attempt.remaining)
                 break
 
-    def _finish(self, message: QueuedMessage, outcome: Outcome, now: float) -> None:
-        """Take a message out of the outbox and tell automations how it ended."""
-        self.outbox.messages.remove(message)
-        self._hass.bus.async_fire(
-            EVENT_SENT if outcome.delivered else EVENT_FAILED,
-            {
-                "recipient": message.number,
-                "name": message.name,
-                "outcome": outcome.value,
-                "attempts": message.attempts,
-                "queued_for": message.queued_for(now),
-                ATTR_CONFIG_ENTRY_ID: self._entry.entry_id,
-            },
-        )
-
     async def _async_outbox_changed(self) -> None:
-        """Persist the outbox, set its timer and update its sensor."""
-        await self.outbox.async_save()
+        """Write the outbox, set its timer and update its sensor."""
+        await self.outbox.async_write()
         self.outbox.async_schedule()
         async_dispatcher_send(self._hass, signal_outbox(self._entry.entry_id))
 
