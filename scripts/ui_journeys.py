@@ -4,8 +4,8 @@
 Runs inside the environment scripts/ui_journeys prepares (normally in a
 network namespace that has only loopback, like scripts/demo). Starts the
 gateway simulator and Home Assistant 2026.11.0 with a throwaway configuration
-and onboards over REST (scripts/demo.py's code); from then on a headless
-Debian Chromium, driven by Playwright, clicks and types through the journeys:
+and onboards over REST (as scripts/demo does); from then on a headless Debian
+Chromium, driven by Playwright, clicks and types through the journeys:
 
 1. wrong credentials with a test number: the translated error, no entry;
 2. setup: Add integration, the translated form, the webhook URL, the entry;
@@ -29,48 +29,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 from pathlib import Path
 import re
 import shutil
 import sys
-import tempfile
-import time
 from typing import Any
 
-import aiohttp
 import demo
-from demo import HA_URL, SIMULATOR_URL, Demo, DemoError, Step, expect, show
-import ha_env
+from demo import MESSAGE, NUMBER, NUMBER_TYPED, RECIPIENT, redact_webhook
+from harness import DOMAIN, ROOT, Harness, RunError, Step, expect, run, show
 from playwright.async_api import (
-    Browser,
     BrowserContext,
     Error as PlaywrightError,
     Locator,
     Page,
-    Playwright,
-    async_playwright,
     expect as see,
 )
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's
-# Debian's Chromium, headless, with nothing that reaches out on its own.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+SETTINGS = dataclasses.replace(demo.SETTINGS, name="ui-journeys")
 VIEWPORT_WIDTH, VIEWPORT_HEIGHT = 1280, 800
 # For one locator or assertion; Home Assistant answers in well under a second.
 TIMEOUT_MS = 20_000
-SHOTS = ha_env.ROOT / ".cache" / "ui-journeys"
-TRANSLATIONS = (
-    ha_env.ROOT / "custom_components" / "tatango_sms" / "translations" / "en.json"
-)
+SHOTS = ROOT / ".cache" / "ui-journeys"
+TRANSLATIONS = ROOT / "custom_components" / "tatango_sms" / "translations" / "en.json"
 WRONG_PASSWORD = "not-the-password"  # noqa: S105
 TEST_NUMBER_TYPED = "(206) 555-0199"
 INCOMING = "LIGHTS ON please"
@@ -89,22 +72,19 @@ DOCS_IMAGES = {
 }
 
 
-class Journeys(Demo):
-    """The journeys' state: the demo's (processes, REST, WebSocket) plus a browser."""
+class Journeys:
+    """The journeys: a browser on the harness's Home Assistant and simulator."""
 
-    def __init__(self, workdir: Path, shots: Path) -> None:
-        """Initialize with the throwaway directory and where screenshots go."""
-        super().__init__(workdir)
-        self.shots = shots
-        self.strings: dict[str, Any] = json.loads(
-            TRANSLATIONS.read_text(encoding="utf-8")
-        )
-        self.playwright: Playwright | None = None
-        self.browser: Browser | None = None
-        self.context: BrowserContext | None = None
-        self.page: Page  # Home Assistant
+    def __init__(self, h: Harness, context: BrowserContext, page: Page) -> None:
+        """Initialize with the harness and the browser's first tab."""
+        self.h = h
+        self.context = context
+        self.page = page  # Home Assistant
         self.phone: Page | None = None  # the simulator's phone page, a second tab
+        self.strings = json.loads(TRANSLATIONS.read_text(encoding="utf-8"))
         self.taken: list[str] = []
+        self.webhook_url = ""
+        self.entry_id = ""
 
     # Helpers
 
@@ -112,7 +92,7 @@ class Journeys(Demo):
         """Save a screenshot of the page as <name>.png and say so."""
         page = page or self.page
         await page.wait_for_timeout(300)  # let ripples and transitions settle
-        await page.screenshot(path=self.shots / f"{name}.png")
+        await page.screenshot(path=SHOTS / f"{name}.png")
         self.taken.append(name)
         step.detail(f"screenshot {name}.png")
 
@@ -126,15 +106,17 @@ class Journeys(Demo):
 
     async def entries(self) -> list[dict[str, Any]]:
         """Return the integration's config entries (REST)."""
-        entries: list[dict[str, Any]] = await self.ha(
-            "GET", "/api/config/config_entries/entry"
-        )
-        return [e for e in entries if e["domain"] == demo.DOMAIN]
+        entries = await self.h.ha("GET", "/api/config/config_entries/entry")
+        return [e for e in entries if e["domain"] == DOMAIN]
 
     async def state(self, entity_id: str) -> dict[str, Any]:
         """Return an entity's state object (REST)."""
-        state: dict[str, Any] = await self.ha("GET", f"/api/states/{entity_id}")
+        state: dict[str, Any] = await self.h.ha("GET", f"/api/states/{entity_id}")
         return state
+
+    async def entry_loaded(self) -> bool:
+        """Return whether the integration's entry is loaded (REST)."""
+        return await self.h.entry_loaded(self.entry_id)
 
     def dialog(self) -> Locator:
         """Return the open config flow dialog."""
@@ -145,25 +127,20 @@ class Journeys(Demo):
     ) -> None:
         """Check that the open form shows each field's translated label and help text."""
         dialog = self.dialog()
-        await see(
-            dialog.get_by_text(translations["title"], exact=True).first
-        ).to_be_visible()
+        title = translations["title"]
+        await see(dialog.get_by_text(title, exact=True).first).to_be_visible()
         for field in fields:
-            label = translations["data"][field]
-            await see(
-                dialog.get_by_text(re.compile(rf"^{re.escape(label)}\*?$")).first
-            ).to_be_visible()
-            await see(
-                dialog.get_by_text(translations["data_description"][field], exact=True)
-            ).to_be_visible()
-        step.detail(
-            "labels: " + ", ".join(repr(translations["data"][f]) for f in fields)
-        )
+            label = re.compile(rf"^{re.escape(translations['data'][field])}\*?$")
+            await see(dialog.get_by_text(label).first).to_be_visible()
+            help_text = translations["data_description"][field]
+            await see(dialog.get_by_text(help_text, exact=True)).to_be_visible()
+        labels = ", ".join(repr(translations["data"][f]) for f in fields)
+        step.detail(f"labels: {labels}")
         step.detail("each with its help text")
 
     async def open_add_integration(self) -> None:
         """Open Settings > Devices & services > Add integration, search "Tatango", pick it."""
-        await self.page.goto(f"{HA_URL}/config/integrations/dashboard")
+        await self.page.goto(f"{SETTINGS.ha_url}/config/integrations/dashboard")
         await self.page.get_by_role("button", name="Add integration").click()
         await self.page.get_by_placeholder("Search for a brand name").fill("Tatango")
         await self.page.get_by_text("Tatango SMS", exact=True).click()
@@ -171,7 +148,7 @@ class Journeys(Demo):
 
     async def open_integration_page(self) -> None:
         """Go to the integration's page (its entries and recipients)."""
-        await self.page.goto(f"{HA_URL}/config/integrations/dashboard")
+        await self.page.goto(f"{SETTINGS.ha_url}/config/integrations/dashboard")
         await self.page.get_by_text("Tatango SMS", exact=True).click()
         await self.page.wait_for_url("**/config/integrations/integration/tatango_sms")
 
@@ -183,117 +160,20 @@ class Journeys(Demo):
 
     def card(self, heading: str) -> Locator:
         """Return the device page's card with this heading (Sensors, Events...)."""
-        return self.page.locator("ha-card").filter(
-            has=self.page.get_by_text(heading, exact=True)
-        )
+        heading_text = self.page.get_by_text(heading, exact=True)
+        return self.page.locator("ha-card").filter(has=heading_text)
 
-    # The run
-
-    async def start(self) -> None:
-        """Start the simulator and Home Assistant, onboard over REST (as scripts/demo does)."""
-        async with self.step(
-            f"start the gateway simulator on 127.0.0.1:{demo.SIMULATOR_PORT}"
-        ):
-            await self.start_simulator()
-
-        async with self.step(
-            f"start Home Assistant on 127.0.0.1:{demo.HA_PORT} (throwaway configuration)"
-        ) as step:
-            await self.start_home_assistant()
-            step.detail(f"answers after {time.monotonic() - self.started:.1f} s")
-
-        async with self.step(
-            "onboard over REST (the only step not done in the browser), country US"
-        ):
-            await self.create_owner("Demo", demo.USER, demo.USER_PASSWORD)
-            await self.wait_for("Home Assistant to finish starting", self._running, 120)
-            await self.ha("POST", "/api/onboarding/core_config", json={})
-            await self.ha("POST", "/api/onboarding/analytics", json={})
-            await self.ha(
-                "POST",
-                "/api/onboarding/integration",
-                json={
-                    "client_id": demo.CLIENT_ID,
-                    "redirect_uri": f"{HA_URL}/?auth_callback=1",
-                },
-            )
-            done = await self.ha("GET", "/api/onboarding")
-            expect(all(s["done"] for s in done), f"onboarding not done: {done}")
-            self.ws = await self.http.ws_connect(f"{HA_URL}/api/websocket")
-            await self.ws.receive_json()  # auth_required
-            await self.ws.send_json({"type": "auth", "access_token": self.token})
-            auth = await self.ws.receive_json()
-            expect(auth["type"] == "auth_ok", f"authentication failed: {auth}")
-            # What onboarding's location step asks for (else a repair says it is missing).
-            await self.ws_call({"type": "config/core/update", "country": "US"})
-
-    async def open_browser(self) -> None:
-        """Launch Chromium and log in by typing, as a person does."""
-        async with self.step(
-            f"launch {CHROMIUM} (headless) and log in as {demo.USER!r}"
-        ) as step:
-            self.playwright = await async_playwright().start()
-            self.browser = await self.playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
-            )
-            step.detail(f"Chromium {self.browser.version}")
-            self.context = await self.browser.new_context(
-                viewport={"width": VIEWPORT_WIDTH, "height": VIEWPORT_HEIGHT},
-                locale="en-US",
-                timezone_id="UTC",
-            )
-            self.context.set_default_timeout(TIMEOUT_MS)
-            see.set_options(timeout=TIMEOUT_MS)
-            self.page = await self.context.new_page()
-            await self.page.goto(f"{HA_URL}/")
-            await self.page.locator("input[name=username]").fill(demo.USER)
-            await self.page.locator("input[name=password]").fill(demo.USER_PASSWORD)
+    async def log_in(self) -> None:
+        """Log in by typing, as a person does."""
+        username, password = SETTINGS.owner
+        async with self.h.step(f"log in as {username!r}") as step:
+            await self.page.goto(f"{SETTINGS.ha_url}/")
+            await self.page.locator("input[name=username]").fill(username)
+            await self.page.locator("input[name=password]").fill(password)
             await self.page.get_by_role("button", name="Log in").click()
             await self.page.wait_for_url("**/home/**")
-            step.detail(f"logged in: {self.page.url}")
-
-    async def run(self) -> None:
-        """Run every journey."""
-        await self.start()
-        async with self.step(
-            "remove what onboarding set up that needs the internet (so no setup error shows)"
-        ) as step:
-            await self.wait_for(
-                "onboarding's integrations to be set up", self._onboarding_settled, 30
-            )
-            for entry in await self.ha("GET", "/api/config/config_entries/entry"):
-                if entry["domain"] in NEEDS_INTERNET:
-                    await self.ha(
-                        "DELETE",
-                        f"/api/config/config_entries/entry/{entry['entry_id']}",
-                    )
-                    step.detail(f"removed {entry['title']!r} ({entry['state']})")
-        await self.open_browser()
-        await self.wrong_credentials()
-        await self.setup()
-        await self.add_recipient()
-        await self.send()
-        await self.receive()
-        await self.reconfigure()
-        await self.close_browser()
-        async with self.step(
-            "stop Home Assistant; its log has no errors and no secrets"
-        ) as step:
-            await self.close_ws()
-            assert self.hass is not None
-            status = ha_env.stop(self.hass, 60)
-            expect(status == 0, f"Home Assistant exited with status {status}")
-            self.check_log(step)
-
-    async def _onboarding_settled(self) -> bool:
-        """Return whether onboarding's flows are done and their entries past setting up."""
-        if await self.ws_call({"type": "config_entries/flow/progress"}):
-            return False
-        entries = await self.ha("GET", "/api/config/config_entries/entry")
-        domains = {e["domain"] for e in entries}
-        return "radio_browser" in domains and all(
-            e["state"] not in ("not_loaded", "setup_in_progress") for e in entries
-        )
+            assert self.context.browser is not None
+            step.detail(f"Chromium {self.context.browser.version}; at {self.page.url}")
 
     # The journeys
 
@@ -301,7 +181,7 @@ class Journeys(Demo):
         """Journey: a wrong password with a test number shows the translated error."""
         user = self.flow_strings("config", "step", "user")
         error = self.flow_strings("config", "error", "invalid_auth")
-        async with self.step(
+        async with self.h.step(
             'journey: wrong credentials with a test number — Add integration, search "Tatango"'
         ) as step:
             await self.open_add_integration()
@@ -314,15 +194,17 @@ class Journeys(Demo):
             step.detail("the Gateway URL field is shown, with the real gateway's URL")
             await self.shot(step, "01-setup-form")
             dialog = self.dialog()
-            await dialog.locator("input[name=key]").fill(demo.KEY)
+            await dialog.locator("input[name=key]").fill(SETTINGS.key)
             await dialog.locator("input[name=password]").fill(WRONG_PASSWORD)
-            await dialog.locator("input[name=url]").fill(f"{SIMULATOR_URL}/messages")
+            await dialog.locator("input[name=url]").fill(
+                f"{SETTINGS.simulator_url}/messages"
+            )
             await dialog.locator("input[name=test_recipient]").fill(TEST_NUMBER_TYPED)
             await dialog.get_by_role("button", name="Submit").click()
             await see(dialog.get_by_text(error, exact=True)).to_be_visible()
             step.detail(f"the form shows {error!r}")
             await self.shot(step, "02-setup-wrong-credentials")
-            state = await self.gateway("GET", "/control/state")
+            state = await self.h.gateway("GET", "/control/state")
             statuses = [r["status"] for r in state["requests"]]
             expect(
                 statuses == [401], f"the gateway answered {statuses}, expected [401]"
@@ -345,15 +227,17 @@ class Journeys(Demo):
     async def setup(self) -> None:
         """Journey: set the integration up; the webhook URL is shown; the entry is loaded."""
         user = self.flow_strings("config", "step", "user")
-        async with self.step(
+        async with self.h.step(
             "journey: setup — the simulator's URL, the webhook URL, Finish"
         ) as step:
             await self.open_add_integration()
             await self.see_form_texts(step, user, ["key", "password", "url"])
             dialog = self.dialog()
-            await dialog.locator("input[name=key]").fill(demo.KEY)
-            await dialog.locator("input[name=password]").fill(demo.PASSWORD)
-            await dialog.locator("input[name=url]").fill(f"{SIMULATOR_URL}/messages")
+            await dialog.locator("input[name=key]").fill(SETTINGS.key)
+            await dialog.locator("input[name=password]").fill(SETTINGS.password)
+            await dialog.locator("input[name=url]").fill(
+                f"{SETTINGS.simulator_url}/messages"
+            )
             await self.shot(step, "03-setup-filled")
             await dialog.get_by_role("button", name="Submit").click()
             await see(
@@ -366,7 +250,7 @@ class Journeys(Demo):
                 f"the webhook URL shown is {self.webhook_url!r}",
             )
             step.detail(
-                f"the dialog shows the webhook URL {demo._redact_webhook(self.webhook_url)}"  # noqa: SLF001
+                f"the dialog shows the webhook URL {redact_webhook(self.webhook_url)}"
             )
             await self.shot(step, "04-setup-webhook-url")
             await dialog.get_by_role(
@@ -387,42 +271,42 @@ class Journeys(Demo):
                 "Devices & services > Tatango SMS lists the entry, its SMS Gateway device, no error"
             )
             await self.shot(step, "05-setup-entry")
-            await self.wait_for("the entry to be loaded", self._entry_loaded, 30)
+            await self.h.wait_for("the entry to be loaded", self.entry_loaded, 30)
             step.detail("REST: the entry is loaded")
 
     async def add_recipient(self) -> None:
         """Journey: add a recipient; its device, notify entity and opt-in sensor appear."""
         recipient = self.flow_strings("config_subentries", "recipient", "step", "user")
-        async with self.step(
-            f"journey: add recipient {demo.RECIPIENT!r}, typed {demo.NUMBER_TYPED!r}"
+        async with self.h.step(
+            f"journey: add recipient {RECIPIENT!r}, typed {NUMBER_TYPED!r}"
         ) as step:
             await self.open_integration_page()
             await self.page.get_by_role("button", name="Add recipient").click()
             await self.see_form_texts(step, recipient, ["name", "phone_number"])
             dialog = self.dialog()
-            await dialog.locator("input[name=name]").fill(demo.RECIPIENT)
-            await dialog.locator("input[name=phone_number]").fill(demo.NUMBER_TYPED)
+            await dialog.locator("input[name=name]").fill(RECIPIENT)
+            await dialog.locator("input[name=phone_number]").fill(NUMBER_TYPED)
             await self.shot(step, "07-add-recipient")
             await dialog.get_by_role("button", name="Submit").click()
             await see(
-                dialog.get_by_text(f"Created configuration for {demo.RECIPIENT}.")
+                dialog.get_by_text(f"Created configuration for {RECIPIENT}.")
             ).to_be_visible()
             await dialog.get_by_role("button", name="Finish").click()
             await see(dialog).to_be_hidden()
             await see(self.page.get_by_text("SMS recipient").first).to_be_visible()
             step.detail("the entry lists the recipient's device (SMS recipient)")
             await self.shot(step, "08-recipient-listed")
-            await self.wait_for("the entry to be loaded again", self._entry_loaded, 30)
+            await self.h.wait_for("the entry to be loaded again", self.entry_loaded, 30)
 
             await self.open_device("SMS recipient")
             await see(
-                self.page.get_by_text(demo.RECIPIENT, exact=True).first
+                self.page.get_by_text(RECIPIENT, exact=True).first
             ).to_be_visible()
             sensors = self.card("Sensors")
             await see(sensors).to_contain_text("Opt-in status")
             await see(sensors).to_contain_text("Unknown")
             notifiers = self.card("Notifiers")
-            await see(notifiers).to_contain_text(demo.RECIPIENT)
+            await see(notifiers).to_contain_text(RECIPIENT)
             step.detail(
                 "its device page: Sensors 'Opt-in status' Unknown, Notifiers 'Alice'"
             )
@@ -435,10 +319,10 @@ class Journeys(Demo):
 
     async def send(self) -> None:
         """Journey: send from Tools > Actions; the phone page shows it; the sensor says invited."""
-        async with self.step(
+        async with self.h.step(
             "journey: send — Tools > Actions, notify.send_message to Alice"
         ) as step:
-            await self.page.goto(f"{HA_URL}/developer-tools/action")
+            await self.page.goto(f"{SETTINGS.ha_url}/developer-tools/action")
             await self.page.get_by_text("Action", exact=True).first.click()
             picker = self.page.locator("ha-service-picker ha-picker-combo-box")
             await picker.get_by_placeholder("Search").fill(
@@ -447,11 +331,11 @@ class Journeys(Demo):
             await picker.get_by_text("notify.send_message").click()
             await self.page.get_by_role("button", name="Add target").click()
             targets = self.page.locator("ha-target-picker ha-picker-combo-box")
-            await targets.get_by_placeholder("Search").fill(demo.RECIPIENT)
+            await targets.get_by_placeholder("Search").fill(RECIPIENT)
             await targets.get_by_role("button", name="Filter: Entities").click()
-            await targets.get_by_text(demo.RECIPIENT, exact=True).first.click()
+            await targets.get_by_text(RECIPIENT, exact=True).first.click()
             chosen = self.page.locator("ha-target-picker").filter(has_text="Entities")
-            await see(chosen.get_by_text(demo.RECIPIENT, exact=True)).to_be_visible()
+            await see(chosen.get_by_text(RECIPIENT, exact=True)).to_be_visible()
             await self.page.wait_for_timeout(500)  # the form re-renders with the target
             message = (
                 self.page.locator("ha-settings-row")
@@ -459,12 +343,12 @@ class Journeys(Demo):
                 .locator("input, textarea")
                 .first
             )
-            await message.fill(demo.MESSAGE)
-            await see(message).to_have_value(demo.MESSAGE)
+            await message.fill(MESSAGE)
+            await see(message).to_have_value(MESSAGE)
             await self.shot(step, "10-send-action")
-            before = len((await self.gateway("GET", "/control/state"))["requests"])
+            before = len((await self.h.gateway("GET", "/control/state"))["requests"])
             await self.page.get_by_role("button", name="Perform action").click()
-            await self.wait_for(
+            await self.h.wait_for(
                 "the gateway to get the SMS",
                 lambda: self._gateway_requests_after(before),
                 20,
@@ -472,21 +356,22 @@ class Journeys(Demo):
             await see(
                 self.page.get_by_text("Failed to perform the action", exact=False)
             ).to_have_count(0)
-            request = (await self.gateway("GET", "/control/state"))["requests"][before]
+            request = (await self.h.gateway("GET", "/control/state"))["requests"][
+                before
+            ]
             expect(
-                request["recipient"] == demo.NUMBER and request["status"] == 202,
+                request["recipient"] == NUMBER and request["status"] == 202,
                 f"the gateway got {show(request)}",
             )
             step.detail(
-                f"the gateway got it for {demo.NUMBER} and answered 202 (invited to opt in)"
+                f"the gateway got it for {NUMBER} and answered 202 (invited to opt in)"
             )
 
-            assert self.context is not None
             self.phone = await self.context.new_page()
-            await self.phone.goto(f"{SIMULATOR_URL}/#{demo.NUMBER}")
+            await self.phone.goto(f"{SETTINGS.simulator_url}/#{NUMBER}")
             thread = self.phone.locator(".thread")
             await see(thread.locator("#thread-title")).to_have_text("(206) 555-0123")
-            await see(thread.locator("#messages")).to_contain_text(demo.MESSAGE)
+            await see(thread.locator("#messages")).to_contain_text(MESSAGE)
             await see(thread.locator("#messages")).to_contain_text(
                 "202 accepted: the number was invited to opt in"
             )
@@ -508,12 +393,12 @@ class Journeys(Demo):
             expect(sensor["state"] == "invited", f"sensor {show(sensor)}")
 
     async def _gateway_requests_after(self, before: int) -> bool:
-        state = await self.gateway("GET", "/control/state")
+        state = await self.h.gateway("GET", "/control/state")
         return len(state["requests"]) > before
 
     async def receive(self) -> None:
         """Journey: text Home Assistant from the phone page; the event entity shows it."""
-        async with self.step(
+        async with self.h.step(
             f"journey: receive — paste the webhook URL into the phone page, text {INCOMING!r}"
         ) as step:
             await self.open_device("SMS Gateway")
@@ -529,7 +414,7 @@ class Journeys(Demo):
             await phone.locator("#mo-url").fill(self.webhook_url)
             await phone.get_by_role("button", name="Save").click()
             await see(phone.locator("#notice")).to_have_text("Webhook URL saved.")
-            await phone.locator("#mo-sender").fill(demo.NUMBER)
+            await phone.locator("#mo-sender").fill(NUMBER)
             await phone.locator("#mo-content").fill(INCOMING)
             await phone.get_by_role("button", name="Send to Home Assistant").click()
             await see(phone.locator("#notice")).to_have_text(
@@ -556,8 +441,8 @@ class Journeys(Demo):
             await self.page.get_by_text("Details", exact=True).click()
             expected = {
                 "Content": INCOMING,
-                "Sender": demo.NUMBER,
-                "Recipient": demo.RECIPIENT,
+                "Sender": NUMBER,
+                "Recipient": RECIPIENT,
                 "Keyword": "LIGHTS",
             }
             for name, value in expected.items():
@@ -582,7 +467,7 @@ class Journeys(Demo):
     async def reconfigure(self) -> None:
         """Journey: Reconfigure shows the webhook URL again."""
         reconfigure = self.flow_strings("config", "step", "reconfigure")
-        async with self.step(
+        async with self.h.step(
             "journey: reconfigure shows the webhook URL again"
         ) as step:
             await self.open_integration_page()
@@ -600,100 +485,80 @@ class Journeys(Demo):
             await dialog.get_by_role("button", name="Close").first.click()
             await see(dialog).to_be_hidden()
 
-    # Clean-up
-
-    async def close_browser(self) -> None:
-        """Close the browser and Playwright (idempotent)."""
-        if self.browser is not None:
-            with contextlib.suppress(PlaywrightError):
-                await self.browser.close()
-            self.browser = None
-        if self.playwright is not None:
-            with contextlib.suppress(PlaywrightError):
-                await self.playwright.stop()
-            self.playwright = None
-
     async def screenshot_failure(self) -> None:
         """Save what every open tab shows, to see why a step failed."""
-        if self.context is None:
-            return
         for number, page in enumerate(self.context.pages, 1):
             with contextlib.suppress(PlaywrightError):
-                path = self.shots / f"FAILED-tab{number}.png"
+                path = SHOTS / f"FAILED-tab{number}.png"
                 await page.screenshot(path=path)
-                print(
-                    f"      screenshot of tab {number}: {path.relative_to(ha_env.ROOT)}"
-                )
-
-    async def stop_all(self) -> None:
-        """Stop the browser, then both processes (idempotent)."""
-        await self.close_browser()
-        await super().stop_all()
+                print(f"      screenshot of tab {number}: {path.relative_to(ROOT)}")
 
 
-def write_docs_images(shots: Path, docs: Path) -> None:
+async def onboarding_settled(h: Harness) -> bool:
+    """Return whether onboarding's flows are done and their entries past setting up."""
+    if await h.ws_call({"type": "config_entries/flow/progress"}):
+        return False
+    entries = await h.ha("GET", "/api/config/config_entries/entry")
+    return "radio_browser" in {e["domain"] for e in entries} and all(
+        e["state"] not in ("not_loaded", "setup_in_progress") for e in entries
+    )
+
+
+async def journeys(h: Harness, docs: Path | None) -> None:
+    """Start everything, then run every journey in the browser."""
+    print("ui journeys: Home Assistant's frontend in headless Chromium", flush=True)
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    SHOTS.mkdir(parents=True)
+    await demo.start(h)
+    async with h.step(
+        "country US; remove what onboarding set up that needs the internet"
+    ) as step:
+        await h.connect_ws()
+        # What onboarding's location step asks for (else a repair says it is missing).
+        await h.ws_call({"type": "config/core/update", "country": "US"})
+        await h.wait_for("onboarding's integrations", lambda: onboarding_settled(h), 30)
+        for entry in await h.ha("GET", "/api/config/config_entries/entry"):
+            if entry["domain"] in NEEDS_INTERNET:
+                path = f"/api/config/config_entries/entry/{entry['entry_id']}"
+                await h.ha("DELETE", path)
+                step.detail(f"removed {entry['title']!r} ({entry['state']})")
+    async with h.browser(VIEWPORT_WIDTH, VIEWPORT_HEIGHT, TIMEOUT_MS) as context:
+        ui = Journeys(h, context, await context.new_page())
+        try:
+            await ui.log_in()
+            await ui.wrong_credentials()
+            await ui.setup()
+            await ui.add_recipient()
+            await ui.send()
+            await ui.receive()
+            await ui.reconfigure()
+        except (AssertionError, PlaywrightError, RunError):
+            await ui.screenshot_failure()
+            raise
+    async with h.step(
+        "stop Home Assistant; its log has no errors and no secrets"
+    ) as step:
+        status = await h.stop_home_assistant()
+        expect(status == 0, f"Home Assistant exited with status {status}")
+        demo.check_log(h, step, ui.webhook_url)
+    print(f"ui journeys: {len(ui.taken)} screenshots in {SHOTS.relative_to(ROOT)}/")
+    if docs is not None:
+        write_docs_images(docs)
+
+
+def write_docs_images(docs: Path) -> None:
     """Write the README's screenshots into docs, palette-reduced (small PNGs)."""
     from PIL import Image  # noqa: PLC0415  # Home Assistant's environment has Pillow
 
     docs.mkdir(parents=True, exist_ok=True)
     for name, target in DOCS_IMAGES.items():
-        with Image.open(shots / f"{name}.png") as image:
+        with Image.open(SHOTS / f"{name}.png") as image:
             small = image.convert("RGB").quantize(
                 colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
             )
             small.save(docs / target, optimize=True)
         size = (docs / target).stat().st_size
-        shown = (docs / target).relative_to(ha_env.ROOT)
-        print(f"      {shown}: {size // 1024} KiB", flush=True)
-
-
-async def amain(docs: Path | None) -> int:
-    """Run the journeys; return the exit status."""
-    started = time.monotonic()
-    print(
-        "ui journeys: Home Assistant's frontend in headless Chromium, with the gateway simulator",
-        flush=True,
-    )
-    shutil.rmtree(SHOTS, ignore_errors=True)
-    SHOTS.mkdir(parents=True)
-    workdir = Path(tempfile.mkdtemp(prefix="ui-journeys-", dir=ha_env.ROOT / ".cache"))
-    journeys = Journeys(workdir, SHOTS)
-    status = await demo.run_supervised(
-        journeys,
-        journeys.run,
-        failed=(
-            DemoError,
-            AssertionError,
-            PlaywrightError,
-            aiohttp.ClientError,
-            OSError,
-            TimeoutError,
-        ),
-        on_failure=journeys.screenshot_failure,
-    )
-    elapsed = time.monotonic() - started
-    shots = SHOTS.relative_to(ha_env.ROOT)
-    if status == 0:
-        shutil.rmtree(workdir, ignore_errors=True)
-        print(
-            f"ui journeys: OK, {journeys.steps} steps in {elapsed:.1f} s; "
-            f"{len(journeys.taken)} screenshots in {shots}/",
-            flush=True,
-        )
-        if docs is not None:
-            write_docs_images(SHOTS, docs)
-    elif status == 130:
-        shutil.rmtree(workdir, ignore_errors=True)
-        print(
-            f"ui journeys: interrupted after {elapsed:.1f} s; all stopped", flush=True
-        )
-    else:
-        print(
-            f"ui journeys: FAILED after {elapsed:.1f} s; screenshots in {shots}/, Home "
-            f"Assistant's log and configuration in {workdir.relative_to(ha_env.ROOT)}/",
-            flush=True,
-        )
-    return status
+        print(f"      {(docs / target).relative_to(ROOT)}: {size // 1024} KiB")
 
 
 def main() -> int:
@@ -704,9 +569,10 @@ def main() -> int:
         type=Path,
         help="after every journey passed, write the README's screenshots here",
     )
-    args = parser.parse_args()
-    docs = args.docs.resolve() if args.docs is not None else None
-    return asyncio.run(amain(docs))
+    docs = parser.parse_args().docs
+    docs = docs.resolve() if docs is not None else None
+    errors = (AssertionError, PlaywrightError)
+    return asyncio.run(run(SETTINGS, lambda h: journeys(h, docs), errors=errors))
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ starts, it gives the benchmark what it cannot see from outside:
   steps the webhook takes for one MO, each ``repeat`` times in a row, without a
   profiler: the parser, the sender's name lookup, firing an event on the bus, and
   the event entity's state write (through the entry's dispatcher signal);
-- ``POST /api/tatango_bench/profile {"seconds", "path"}``: cProfile of the event
-  loop's thread for a while (``scripts/bench --profile``).
+- ``POST /api/tatango_bench/profile {"path"}``: starts cProfile of the event
+  loop's thread; the next call stops it and writes the stats to path
+  (``scripts/bench --profile``).
 """
 
 from __future__ import annotations
@@ -173,24 +174,28 @@ class SetupTimeView(HomeAssistantView):
 
 
 class ProfileView(HomeAssistantView):
-    """Profile the event loop's thread with cProfile for a while (scripts/bench --profile-mo)."""
+    """cProfile of the event loop's thread (scripts/bench --profile)."""
 
     url = "/api/tatango_bench/profile"
     name = "api:tatango_bench:profile"
 
+    def __init__(self) -> None:
+        """Initialize, not profiling."""
+        self._profiler: Any = None
+
     async def post(self, request: web.Request) -> web.Response:
-        """Profile for `seconds`; write the stats to `path` (pstats format)."""
+        """Start profiling; the next call stops and writes the stats to `path` (pstats)."""
         import cProfile  # noqa: PLC0415
 
-        body: dict[str, Any] = await request.json()
-        profiler = cProfile.Profile()
-        profiler.enable()
-        await asyncio.sleep(float(body["seconds"]))
+        path = str((await request.json())["path"])
+        if self._profiler is None:
+            self._profiler = cProfile.Profile()
+            self._profiler.enable()
+            return self.json({"profiling": True})
+        profiler, self._profiler = self._profiler, None
         profiler.disable()
-        await request.app[KEY_HASS].async_add_executor_job(
-            profiler.dump_stats, body["path"]
-        )
-        return self.json({"path": body["path"]})
+        await request.app[KEY_HASS].async_add_executor_job(profiler.dump_stats, path)
+        return self.json({"path": path})
 
 
 class BreakdownView(HomeAssistantView):
