@@ -1,12 +1,10 @@
 # ruff: noqa: INP001
-"""Benchmarks (scripts/bench, which says how to run them; BENCHMARKS.md explains them).
+"""Benchmarks (scripts/bench says how to run them; BENCHMARKS.md explains them).
 
-Runs in the environment scripts/bench prepares, on real processes and sockets:
-Home Assistant 2026.11.0 with the integration set up through the config flow
-(20 saved recipients), the helper scripts/bench_component/tatango_bench, the
-gateway simulator and the load generator scripts/bench_load.py. Every post
-must be answered 200 and counted where it lands, every send must end "sent",
-or the run fails.
+Home Assistant 2026.11.0 with the integration (20 saved recipients), the helper
+scripts/bench_component/tatango_bench, the simulator and the load generator
+scripts/bench_load.py. Every post must be answered 200 and counted where it
+lands, every send must end "sent", or the run fails.
 """
 
 from __future__ import annotations
@@ -16,33 +14,28 @@ import asyncio
 from datetime import UTC, datetime
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 from pathlib import Path
 import platform
 import statistics
-import subprocess
 import sys
 import time
-import timeit
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
-from xml.etree.ElementTree import fromstring as stdlib_fromstring
 
 import aiohttp
-from harness import ROOT, Harness, RunError, Settings, run
+from harness import ROOT, Credentials, Harness, Ports, RunError, Settings, run
 
-sys.path.insert(0, str(ROOT))  # the integration and the simulator, for micro
+sys.path.insert(0, str(ROOT))  # the simulator and the integration's bound
 from tatango_simulator.mo import mo_xml  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = ROOT / ".cache" / "bench" / "latest.json"
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
-MARKERS = (
-    "<!-- scripts/bench --record: begin -->",
-    "<!-- scripts/bench --record: end -->",
-)
-PHASES = ("micro", "mo", "ladder", "memory", "mt", "setup")
+MARKERS = [f"<!-- scripts/bench --record: {end} -->" for end in ("begin", "end")]
+PHASES = ("mo", "ladder", "memory", "mt", "setup")
 # The ladder: the no-op, then each rung adds one step of ours; beside them the
 # floor, Home Assistant's part alone (see the helper).
 LADDER = {
@@ -70,14 +63,6 @@ MO_CONTENTS = (
 )
 SAVED = [f"206555{i:04d}" for i in range(20)]
 BODIES = [mo_xml(SAVED[i % 20], MO_CONTENTS[i % len(MO_CONTENTS)]) for i in range(60)]
-DOCUMENTS = {  # for the parser's table
-    "4 characters": "STOP",
-    "160 GSM characters": ("Leaving work now, home by 6. " * 6)[:160],
-    "70 characters, non-GSM": ("Garage door open — café ✓ 🚗 " * 3)[:70],
-    "1,600 characters, XML specials": ("Fish & chips <tonight> ]]> or pizza? " * 44)[
-        :1600
-    ],
-}
 
 
 class Sizes(NamedTuple):
@@ -87,47 +72,21 @@ class Sizes(NamedTuple):
     ladder: tuple[int, int]  # rounds, MOs per rung and round
     memory: tuple[int, int]  # MOs, samples
     fanout: tuple[int, ...]  # recipients
-    repeats: int  # of each fan-out, of the parser's batches
+    repeats: int  # of each fan-out
     setups: int
-    imports: int
     settle: float  # seconds for Home Assistant to write its registries first
 
 
-FULL = Sizes((5, 3000), (10, 2000), (100_000, 5), (10, 100, 1000), 3, 9, 7, 12)
-QUICK = Sizes((2, 1000), (2, 500), (10_000, 2), (10, 100, 1000), 3, 3, 3, 12)
-SMOKE = Sizes((1, 30), (1, 30), (300, 2), (10, 100), 1, 1, 1, 0)
-
-_IMPORT_PROBE = r"""
-import ast, importlib, pathlib, time
-package = pathlib.Path("custom_components/tatango_sms")
-# What Home Assistant itself provides: every homeassistant module the
-# integration imports at module level. Imported first, so only the
-# integration's own modules (and its requirements) are timed.
-for path in package.glob("*.py"):
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("homeassistant"):
-            for name in [node.module, *(f"{node.module}.{a.name}" for a in node.names)]:
-                try:
-                    importlib.import_module(name)
-                except ImportError:
-                    pass  # a class, not a module
-ours = ["custom_components.tatango_sms"] + sorted(
-    f"custom_components.tatango_sms.{p.stem}" for p in package.glob("*.py") if p.stem != "__init__"
-)
-started = time.perf_counter()
-for name in ours:
-    importlib.import_module(name)
-print(time.perf_counter() - started)
-"""
+FULL = Sizes((5, 3000), (10, 2000), (100_000, 5), (10, 100, 1000), 3, 9, 12)
+QUICK = Sizes((2, 1000), (2, 500), (10_000, 2), (10, 100, 1000), 3, 3, 12)
+SMOKE = Sizes((1, 30), (1, 30), (300, 2), (10, 100), 1, 1, 0)
 
 
 def cpu_plan() -> tuple[frozenset[int], list[int]]:
     """Return the CPUs for Home Assistant and for the load generator.
 
-    With two CPUs or more each gets one of its own, so the generator neither
-    competes with Home Assistant's event loop for a core nor moves it around.
-    Home Assistant gets the last CPU: the first is where the virtual machine's
-    device interrupts land. TATANGO_BENCH_PIN=0 turns pinning off.
+    One each where there are two or more (TATANGO_BENCH_PIN=0: none); Home
+    Assistant gets the last one, away from the first's device interrupts.
     """
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2 or os.environ.get("TATANGO_BENCH_PIN") == "0":
@@ -138,13 +97,6 @@ def cpu_plan() -> tuple[frozenset[int], list[int]]:
 def median(values: list[float]) -> float:
     """Return the median."""
     return statistics.median(values)
-
-
-def best_per_call(function: Any, repeat: int) -> float:
-    """Return the best time of one call, in µs, over repeat batches of ~50 ms."""
-    timer = timeit.Timer(function)
-    number = max(int(0.05 / max(timer.timeit(number=100) / 100, 1e-9)), 1)
-    return min(timer.repeat(repeat=repeat, number=number)) / number * 1e6
 
 
 def show_all(values: dict[str, float], style: str) -> str:
@@ -209,7 +161,7 @@ class Bench:
         counter, path = target, f"/api/webhook/tatango-bench-{target}"
         if target == "ours":
             counter, path = "events", self.webhook_path
-        spec = {"port": self.h.settings.ha_port, "path": path, "count": count}
+        spec = {"port": self.h.settings.ports.ha, "path": path, "count": count}
         spec |= {"concurrency": concurrency, "bodies": bodies, "cpus": self.load_cpus}
         before = await self.helper("stats")
         generator = (sys.executable, HERE / "bench_load.py")
@@ -242,35 +194,6 @@ class Bench:
                 runs[target].append(await self.load(target, sizes[1], concurrency))
         self.figures[f"{'-'.join(targets)} at {concurrency}"] = runs
         return runs
-
-    async def micro(self) -> None:
-        """Time the MO parser against ElementTree's, and the integration's import."""
-        from custom_components.tatango_sms.mo import parse_mo  # noqa: PLC0415
-
-        repeat, rows = self.sizes.repeats, []
-        for name, content in DOCUMENTS.items():
-            body = mo_xml("2065550123", content).encode()
-            if parse_mo(body).content != content:
-                raise RunError(f"parse_mo misread the {name} document")
-            ours = best_per_call(lambda body=body: parse_mo(body), repeat)
-            stdlib = best_per_call(lambda body=body: stdlib_fromstring(body), repeat)  # noqa: S314  # our own documents
-            row = [
-                f"{len(body):,}",
-                f"{ours:.1f}",
-                f"{stdlib:.1f}",
-                f"{ours / stdlib:.2f}",
-            ]
-            rows.append([name, *row])
-        title = f"**Parser** — µs per document, best of {repeat}"
-        self.table(title, "MO document | bytes | parse_mo | ElementTree | ratio", rows)
-        runs = []
-        for attempt in range(self.sizes.imports + 1):  # the first compiles
-            probe = [sys.executable, "-c", _IMPORT_PROBE]
-            done = await asyncio.to_thread(subprocess.run, probe, capture_output=True)
-            runs += [float(done.stdout) * 1e3] if attempt else []
-        self.figures["import_ms"] = runs
-        what = f"import of the integration (median of {len(runs)} fresh processes)"
-        self.cost.append([what, f"{median(runs):.1f} ms"])
 
     async def mo(self) -> None:
         """Ours against the floor (and the no-op) in Home Assistant's CPU per MO."""
@@ -330,16 +253,18 @@ class Bench:
         )
         self.table(title, "webhook | HA CPU µs/MO | added by the step", rows)
         body = {"entry_id": self.entry_id, "body": BODIES[2], "repeat": count}
-        steps = await self.helper("breakdown", body)
-        if (events := steps.pop("whole_handler_events")) != count:
-            raise RunError(f"the handler fired {events} events for {count} MOs")
-        self.figures["steps_us"] = steps
+        relayed = await self.helper("relayed", body)
+        if relayed["events"] != count:
+            raise RunError(
+                f"the handler fired {relayed['events']} events for {count} MOs"
+            )
+        self.figures["relayed_us"] = relayed["us"]
         noop, floor, ours, parse = (cpu[k] for k in ("noop", "floor", "ours", "parse"))
         gap = (
             f"Of ours' {ours - noop:.0f} µs over the no-op, Home Assistant's part is "
             f"{floor - noop:.0f}, parse_mo {parse - noop:.0f} and the rest of ours "
-            f"{ours - floor - parse + noop:.0f}. The same steps in a tight loop inside "
-            f"Home Assistant (µs per call, warm caches): {show_all(steps, '{:.1f}')}"
+            f"{ours - floor - parse + noop:.0f}. Our handler alone, in a loop inside Home "
+            f"Assistant on requests as Home Assistant Cloud relays them: {relayed['us']:.1f} µs"
         )
         self.lines += ["", gap]
 
@@ -369,8 +294,9 @@ class Bench:
         for number in numbers:
             await self.h.gateway("POST", "/control/opt_in", {"number": number})
         await self.h.gateway("POST", "/control/latency", {"seconds": SIM_LATENCY})
-        digest = hashlib.md5((s.password + MT_MESSAGE).encode(), usedforsecurity=False)
-        form = {"key": s.key, "message": MT_MESSAGE, "hash": digest.hexdigest()}
+        key, password = s.credentials
+        digest = hashlib.md5((password + MT_MESSAGE).encode(), usedforsecurity=False)
+        form = {"key": key, "message": MT_MESSAGE, "hash": digest.hexdigest()}
         url = f"{s.simulator_url}/messages"
 
         async def post(number: str) -> None:
@@ -441,31 +367,23 @@ class Bench:
         name = f"entry setup (20 recipients) < {SETUP_TARGET_MS:g} ms"
         self.target(name, f"{ms:.1f} ms", ms < SETUP_TARGET_MS)
 
-    async def measure(self, phases: list[str], profile: bool) -> None:
-        """Run the phases (with profile, each under cProfile); then the cost table."""
-        ready = time.monotonic()
+    async def measure(self, phases: list[str]) -> None:
+        """Run the phases, once Home Assistant has written its registries; the cost table."""
+        await asyncio.sleep(self.sizes.settle)  # 10 s after the last change
         for phase in phases:
-            # Home Assistant writes its registries 10 s after the last change:
-            # measured runs start after that.
-            if phase != "micro":
-                wait = ready + self.sizes.settle - time.monotonic()
-                await asyncio.sleep(max(0, wait))
-            path = {"path": str(OUTPUT.parent / f"profile-{phase}.pstats")}
-            if profile:  # the first call starts it, the second writes it
-                await self.helper("profile", path)
             await getattr(self, phase)()
-            if profile:
-                self.log(f"profile: {(await self.helper('profile', path))['path']}")
         if self.cost:
             self.table("**Cost on Home Assistant**", "measure | value", self.cost)
-        if problems := [
-            f"    {m['level']} [{m['logger']}] {m['message']}"[:300]
-            for m in self.h.log_lines()
-            if m["level"] in ("WARNING", "ERROR", "CRITICAL")
-            and (
+        problems = []
+        for m in self.h.log_lines():
+            ours = (
                 "tatango" in m["logger"] or "custom_components/tatango" in m["message"]
             )
-        ]:
+            if ours and m["level"] in ("WARNING", "ERROR", "CRITICAL"):
+                problems.append(
+                    f"    {m['level']} [{m['logger']}] {m['message']}"[:300]
+                )
+        if problems:
             about = "Warnings and errors of (or about) the integration in its log:"
             self.lines += ["", about, *problems]
 
@@ -475,14 +393,14 @@ def machine(ha_cpus: frozenset[int], load_cpus: list[int]) -> str:
     cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
     models = [x.split(":")[1].strip() for x in cpuinfo if x.startswith("model name")]
     version = importlib.metadata.version
-    ulid = f"{version('ulid-transform')} (C++ extension)"
-    try:  # built without a compiler, every event and state change costs more
-        import ulid_transform._ulid_impl  # type: ignore[import-not-found]  # noqa: F401, PLC0415
-    except ImportError:
-        ulid = f"{version('ulid-transform')} (pure Python)"
-    pinning = "none"
-    if ha_cpus:
-        pinning = f"Home Assistant on CPU {min(ha_cpus)}, load on CPU {load_cpus[0]}"
+    # Built without a compiler, every event and state change costs more.
+    built = importlib.util.find_spec("ulid_transform._ulid_impl")
+    ulid = (
+        f"{version('ulid-transform')} ({'C++ extension' if built else 'pure Python'})"
+    )
+    pinning = (
+        f"HA on CPU {min(ha_cpus)}, load on CPU {load_cpus[0]}" if ha_cpus else "none"
+    )
     return (
         f"{os.cpu_count()} × {models[0] if models else '?'} (pinning: {pinning}); Home "
         f"Assistant {version('homeassistant')}, Python {platform.python_version()}, "
@@ -497,7 +415,6 @@ def main() -> int:
     kind.add_argument("--quick", action="store_true", help="smaller sizes, to try it")
     kind.add_argument("--smoke", action="store_true", help="tiny sizes, no target")
     parser.add_argument("--only", default=",".join(PHASES), help="phases to run")
-    parser.add_argument("--profile", action="store_true", help="cProfile each phase")
     parser.add_argument("--record", action="store_true", help="into BENCHMARKS.md")
     args = parser.parse_args()
     if unknown := set(phases := args.only.split(",")) - set(PHASES):
@@ -511,9 +428,8 @@ def main() -> int:
     ha_cpus, load_cpus = cpu_plan()
     settings = Settings(
         name="bench",
-        ports=(28123, 28124),
-        credentials=("bench-key", "bench-password"),
-        owner=("bench", "bench-owner-password"),
+        ports=Ports(28123, 28124),
+        credentials=Credentials("bench-key", "bench-password"),
         yaml="\ntatango_bench:\n",
         components=(HERE / "bench_component" / "tatango_bench",),
         ha_cpus=ha_cpus,
@@ -526,9 +442,7 @@ def main() -> int:
         OUTPUT.parent.mkdir(parents=True, exist_ok=True)
         benches.append(bench := Bench(h, sizes, load_cpus))
         await bench.start()
-        await bench.measure(
-            [phase for phase in PHASES if phase in phases], args.profile
-        )
+        await bench.measure([phase for phase in PHASES if phase in phases])
         if (status := await h.stop_home_assistant()) != 0:
             raise RunError(f"Home Assistant exited with status {status}")
 
@@ -539,7 +453,7 @@ def main() -> int:
     kind = " — QUICK RUN" if args.quick else kind
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     head = f"Run {date} in {seconds:.0f} s on {machine(ha_cpus, load_cpus)}{kind}"
-    checked = not (args.smoke or args.profile)  # a profiler distorts the timings
+    checked = not args.smoke
     if checked:
         bench.table("**Targets**", "target | measured | ", bench.targets)
     text = "\n".join([head, *bench.lines])

@@ -1,22 +1,17 @@
 # ruff: noqa: INP001
 """Chaos run (scripts/chaos): SIGKILL Home Assistant while its outbox delivers; account for every text.
 
-Runs in the environment scripts/chaos prepares. The simulator, a process of its
-own, outlives every kill and answers each request 50–200 ms late. Texts are sent
-every second or so, one per number, and answered 503 on their first try, so
+The simulator, a process of its own, outlives every kill and answers 50–200 ms
+late. Texts are sent all along, one per number, each answered 503 at first, so
 each waits in the outbox for its retry half a minute later. While the outbox
 delivers, Home Assistant is killed after a random number of deliveries, at a
-random moment, and started again, life after life. At the end every text is
-accounted for from the simulator's records and the tatango_sms_sent and
-tatango_sms_failed events: delivered exactly once, or reported (outcome
-unknown or a failure), else a duplicate or a silent loss (exit status 1).
+random moment, and started again, life after life. Then every text must have
+been delivered exactly once, or reported (tatango_sms_failed, outcome unknown or
+a failure): else it is a duplicate or a silent loss (exit status 1).
 
-The events come from Home Assistant's recorder (SQLite, committing each event
-at once). It is set up before any config entry and records every event from
-its start, so it has what the outbox reports while the entry sets up after a
-restart, before a WebSocket client could subscribe. Before each kill the run
-waits until the recorder has written what the restart fired (a mark of ours,
-fired after, is in the database).
+The events come from Home Assistant's recorder, committing each at once: it
+starts before any config entry and so has what the outbox reports while the
+entry sets up after a restart, before a WebSocket client could subscribe.
 """
 
 from __future__ import annotations
@@ -32,16 +27,12 @@ import sys
 import time
 from typing import Any, NamedTuple
 
-from harness import DOMAIN, Harness, Settings, expect, run
+from harness import DOMAIN, Credentials, Harness, Ports, Settings, expect, run
 
-SETTINGS = Settings(
-    name="chaos",
-    ports=(38123, 38124),
-    credentials=("chaos-key", "chaos-password"),
-    owner=("chaos", "chaos-owner-password"),
-    # Every event at once, and no states (nothing here needs them).
-    yaml="\nrecorder:\n  commit_interval: 0\n  exclude:\n    entity_globs: ['*']\n",
-)
+# Every event at once, and no states (nothing here needs them).
+RECORDER = "\nrecorder:\n  commit_interval: 0\n  exclude:\n    entity_globs: ['*']\n"
+PORTS, CREDENTIALS = Ports(38123, 38124), Credentials("chaos-key", "chaos-password")
+SETTINGS = Settings(name="chaos", ports=PORTS, credentials=CREDENTIALS, yaml=RECORDER)
 SENT, FAILED, MARK = f"{DOMAIN}_sent", f"{DOMAIN}_failed", "tatango_chaos_mark"
 LATENCY = (0.05, 0.2)  # seconds, drawn anew every 50 ms
 KILL_AFTER = (1, 4)  # deliveries after the first of a life, at random
@@ -132,8 +123,7 @@ class Chaos:
     async def recorder_caught_up(self) -> None:
         """Wait until the recorder has written every event fired so far.
 
-        It writes them in order: once a mark fired now is in its database, so
-        is everything fired before it.
+        It writes them in order: a mark of ours fired now, once written, proves it.
         """
         self.marks += 1
         await self.h.ha("POST", f"/api/events/{MARK}", json={})
@@ -188,9 +178,8 @@ class Chaos:
     async def life(self) -> bool:
         """Kill Home Assistant during deliveries and start it again; False if none came.
 
-        First one delivery, then the recorder catches up (what the outbox
-        reports about a restart is fired by then), then a random number of
-        deliveries more and a random moment after the last: the kill.
+        The first delivery; the recorder catches up (what the outbox reports after a
+        restart is fired by then); a random number more; a random moment; the kill.
         """
         if not await self.wait(await self.deliveries(), 1):
             return False
@@ -229,11 +218,8 @@ class Chaos:
     def account(self, requests: list[dict[str, Any]]) -> None:
         """Account for every text; fail on a duplicate or a silent loss."""
         events = [(kind, data) for kind, data in self.events() if kind != MARK]
-        delivered = Counter(
-            r["recipient"]
-            for r in requests
-            if r["status"] == 200 and self.texts.get(r["recipient"]) == r["message"]
-        )
+        ours = [(r["recipient"], r["message"]) for r in requests if r["status"] == 200]
+        delivered = Counter(n for n, text in ours if self.texts.get(n) == text)
         failed = [data for kind, data in events if kind == FAILED]
         reported = {data["recipient"] for data in failed} & set(self.texts)
         twice = [n for n in self.texts if delivered[n] > 1]
@@ -254,10 +240,8 @@ class Chaos:
             "a kill may be lost with it)",
             flush=True,
         )
-        expect(
-            not twice and not lost,
-            f"{len(twice)} duplicates, {len(lost)} silent losses",
-        )
+        why = f"{len(twice)} duplicates, {len(lost)} silent losses"
+        expect(not twice and not lost, why)
 
 
 if __name__ == "__main__":

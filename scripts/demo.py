@@ -1,14 +1,10 @@
 # ruff: noqa: INP001
 """End-to-end demo: a real Home Assistant and the gateway simulator, nothing mocked.
 
-Runs inside the environment scripts/demo prepares (normally in a network
-namespace that has only loopback). Starts the simulator and Home Assistant
-with a throwaway copy of config/configuration.yaml, onboards over REST, sets
-the integration up through the config-flow API, adds a recipient, sends
-through ``tatango_sms.send_message``, checks what the gateway received, has the
-gateway post an incoming SMS to the webhook and waits for
-``tatango_sms_received`` over the WebSocket API. Prints every step; exits 1 on
-any mismatch. Both processes are always stopped.
+Onboards over REST, sets the integration up through the config flow, adds a
+recipient, sends through ``tatango_sms.send_message`` and checks what the
+gateway got, has the gateway post an incoming SMS and waits for the event over
+the WebSocket API; then checks the log. Exits 1 on any mismatch.
 """
 
 from __future__ import annotations
@@ -19,12 +15,23 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from harness import DOMAIN, ROOT, Harness, Settings, detail, expect, run, show
+from harness import (
+    DOMAIN,
+    ROOT,
+    Credentials,
+    Harness,
+    Ports,
+    Settings,
+    detail,
+    expect,
+    run,
+    show,
+)
 
 SETTINGS = Settings(
     name="demo",
-    ports=(18123, 18124),
-    credentials=("demo-key", "demo-password"),
+    ports=Ports(18123, 18124),
+    credentials=Credentials("demo-key", "demo-password"),
     owner=("demo", "demo-owner-password"),
 )
 RECIPIENT, NUMBER_TYPED, NUMBER = "Alice", "(206) 555-0123", "2065550123"
@@ -33,13 +40,7 @@ INCOMING = "ping from the demo <b>&amp;</b> ]]> done"  # XML specials, CDATA end
 EVENT = "tatango_sms_received"
 # What onboarding's core_config step sets up and fails (or is cancelled at
 # shutdown) without internet access: the demo has none, on purpose.
-NEEDS_INTERNET = (
-    "radio_browser",
-    "Radio Browser",
-    "met.no",
-    "'met'",
-    "google_translate",
-)
+NEEDS_INTERNET = ("radio_browser", "Radio Browser", "met.no", "'met'", "google_tr")
 # Loggers that complain when ffmpeg or libturbojpeg is not installed (the root
 # filesystem has both; a native Python's system may not).
 MISSING_SYSTEM_PACKAGES = ("haffmpeg", "homeassistant.components.camera.img_util")
@@ -59,12 +60,11 @@ def redact_webhook(url: str) -> str:
 async def start(h: Harness) -> None:
     """Start the simulator and Home Assistant, and onboard over REST."""
     s = h.settings
-    async with h.step(f"start the gateway simulator on 127.0.0.1:{s.simulator_port}"):
+    async with h.step(f"start the gateway simulator on 127.0.0.1:{s.ports.simulator}"):
         await h.start_simulator()
-        detail(
-            f"key {s.key!r}, password {s.password!r}, URL {s.simulator_url}/messages"
-        )
-    title = f"start Home Assistant on 127.0.0.1:{s.ha_port} (throwaway configuration)"
+        key, password = s.credentials
+        detail(f"key {key!r}, password {password!r}, URL {s.simulator_url}/messages")
+    title = f"start Home Assistant on 127.0.0.1:{s.ports.ha} (throwaway configuration)"
     async with h.step(title):
         await h.start_home_assistant()
         onboarding = await h.ha("GET", "/api/onboarding")
@@ -139,19 +139,12 @@ async def demo(h: Harness) -> None:
         detail(f"content {INCOMING!r}; the webhook answered {answer['status']}")
         expect(answer["status"] == 200, f"webhook answered {answer['status']}")
         event = await h.next_event(subscription)
-        detail(
-            f"event over the WebSocket API: {event['event_type']} {show(event['data'])}"
-        )
+        kind, data = event["event_type"], event["data"]
+        detail(f"event over the WebSocket API: {kind} {show(data)}")
         expected = {**body, "keyword": "PING", "recipient": RECIPIENT}
         expected["config_entry_id"] = entry_id
-        wrong = {
-            k: event["data"].get(k)
-            for k, v in expected.items()
-            if event["data"].get(k) != v
-        }
-        expect(
-            event["event_type"] == EVENT and not wrong, f"unexpected data {show(wrong)}"
-        )
+        wrong = {k: data.get(k) for k, v in expected.items() if data.get(k) != v}
+        expect(kind == EVENT and not wrong, f"unexpected data {show(wrong)}")
 
     async with h.step("stop Home Assistant; its log has no errors and no secrets"):
         started = time.monotonic()
@@ -163,37 +156,29 @@ async def demo(h: Harness) -> None:
 
 async def send(h: Harness, why: str, *, status: int, outcome: str) -> None:
     """Call tatango_sms.send_message for the recipient and check the gateway's side."""
-    async with h.step(
-        f"action {DOMAIN}.send_message to {RECIPIENT!r} over REST: {why}"
-    ):
+    async with h.step(f"action {DOMAIN}.send_message to {RECIPIENT!r}: {why}"):
         before = len((await h.gateway("GET", "/control/state"))["requests"])
         got = await h.send(MESSAGE, [RECIPIENT])
         detail(f"response {show({'recipients': got})}")
-        expected = {
-            "recipient": NUMBER,
-            "name": RECIPIENT,
-            "outcome": outcome,
-            "sms_sent": 1,
-        }
+        expected = {"recipient": NUMBER, "name": RECIPIENT, "outcome": outcome}
+        expected["sms_sent"] = 1
         ok = len(got) == 1 and all(got[0].get(k) == v for k, v in expected.items())
         expect(ok, f"expected {show(expected)}")
         requests = (await h.gateway("GET", "/control/state"))["requests"][before:]
         expect(len(requests) == 1, f"the gateway got {len(requests)}: {show(requests)}")
-        names, answered = (
-            [name for name, _ in requests[0]["fields"]],
-            requests[0]["status"],
-        )
+        names = [name for name, _ in requests[0]["fields"]]
+        answered = requests[0]["status"]
         detail(f"the gateway got fields {names}, answered {answered}")
         fields = ["hash", "key", "message", "recipient"]
         expect(sorted(names) == fields, f"fields {names}, expected exactly {fields}")
         form, s = dict(requests[0]["fields"]), h.settings
-        digest = gateway_hash(s.password, MESSAGE)
-        expect(form["key"] == s.key, f"key {form['key']!r}")
+        key, password = s.credentials
+        digest = gateway_hash(password, MESSAGE)
+        expect(form["key"] == key, f"key {form['key']!r}")
         expect(form["recipient"] == NUMBER, f"recipient {form['recipient']!r}")
         expect(form["message"] == MESSAGE, f"message {form['message']!r}")
         expect(
-            form["hash"] == digest,
-            f"hash {form['hash']!r}, not md5(password + message)",
+            form["hash"] == digest, f"hash {form['hash']!r}, not md5(password + text)"
         )
         expect(answered == status, f"status {answered}")
         detail(
@@ -226,17 +211,12 @@ def check_log(h: Harness, webhook_url: str) -> None:
         detail(f"PROBLEM: {line}")
     ours = sum(1 for match in lines if DOMAIN in match["logger"])
     detail(f"{len(lines)} log entries, {ours} from the integration")
-    expect(
-        not problems, f"{len(problems)} errors, or warnings from {DOMAIN}, in the log"
-    )
+    expect(not problems, f"{len(problems)} errors, or warnings of {DOMAIN}, logged")
     log = (h.config / "home-assistant.log").read_text(encoding="utf-8")
     s = h.settings
-    secrets = {
-        "password": s.password,
-        "key": s.key,
-        "hash": gateway_hash(s.password, MESSAGE),
-    }
-    secrets["webhook id"] = webhook_url.rsplit("/", 1)[-1]
+    secrets = {"password": s.credentials.password, "key": s.credentials.key}
+    secrets["hash"] = gateway_hash(s.credentials.password, MESSAGE)
+    secrets["webhook id"] = webhook_url.rpartition("/")[2]
     leaked = [name for name, secret in secrets.items() if secret in log]
     expect(not leaked, f"the log contains the {', '.join(leaked)}")
     detail("no password, key, hash or webhook id in the log")

@@ -1,10 +1,7 @@
 # ruff: noqa: INP001
-"""Run Home Assistant with the integration and the gateway simulator (scripts/develop).
+"""Run Home Assistant with the integration and the simulator (scripts/develop).
 
-Runs inside the environment scripts/develop prepares. Starts the simulator on
-127.0.0.1:8124 and Home Assistant on 127.0.0.1:8123 with the repository's
-config/, says what to type into the config flow, restarts Home Assistant when
-it asks to be restarted, and stops both on SIGINT or SIGTERM.
+With the repository's config/; restarts Home Assistant when it asks to be.
 """
 
 from __future__ import annotations
@@ -13,41 +10,26 @@ import asyncio
 import sys
 import time
 
-from harness import ROOT, Harness, Settings, expect, run
+from harness import ROOT, Credentials, Harness, Ports, Settings, expect, run
 
-SETTINGS = Settings(
+S = Settings(
     name="develop",
-    ha_port=8123,
-    simulator_port=8124,
-    key="dev-key",
-    password="dev-password",  # noqa: S106
+    ports=Ports(8123, 8124),
+    credentials=Credentials("dev-key", "dev-password"),
     config=ROOT / "config",
     isolated=False,
 )
 RESTART_EXIT_CODE = 100
-S = SETTINGS
 INSTRUCTIONS = f"""
 ================================================================================
- Home Assistant  {S.ha_url}/
-                 (the first time: create your user, the onboarding)
- Phone page      {S.simulator_url}/
-                 (the simulated Tatango gateway and the phones it talks to)
-
- Set the integration up:
-  1. Your profile (bottom left): turn on "Advanced mode" (it shows the
-     Gateway URL field).
-  2. Settings > Devices & services > Add integration > "Tatango SMS":
-       Gateway key         {S.key}
-       Password            {S.password}
-       Gateway URL         {S.simulator_url}/messages
-       Test phone number   empty, or any number such as 2065550123
-  3. Copy the webhook URL the last step shows into the phone page's
-     "Home Assistant webhook URL" field and Save.
-  4. "Add recipient" on the integration's entry, e.g. Alice, (206) 555-0123.
- Then send with the tatango_sms.send_message action or notify.alice, and
- text Home Assistant from the phone page (event tatango_sms_received).
-
- Log: config/home-assistant.log.   Ctrl-C stops Home Assistant and the simulator.
+ Home Assistant  {S.ha_url}/  (the first time: create your user)
+ Phone page      {S.simulator_url}/  (the simulated gateway and its phones)
+ Set the integration up (with "Advanced mode" on in your profile) with
+   Gateway key  {S.credentials.key}   Password  {S.credentials.password}
+   Gateway URL  {S.simulator_url}/messages
+ and paste the webhook URL it shows into the phone page (README.md, "Try it
+ without a Tatango account", says more). Log: config/home-assistant.log.
+ Ctrl-C stops Home Assistant and the simulator.
 ================================================================================
 """
 
@@ -55,8 +37,9 @@ INSTRUCTIONS = f"""
 async def develop(h: Harness) -> None:
     """Run until interrupted, restarting Home Assistant when it asks to be."""
     # Home Assistant would write a default one, with default_config.
+    configuration = h.config / "configuration.yaml"
     expect(
-        (h.config / "configuration.yaml").is_file(),
+        configuration.is_file(),
         "config/configuration.yaml is missing: git checkout config/",
     )
     await h.start_simulator()
@@ -66,12 +49,11 @@ async def develop(h: Harness) -> None:
     print(INSTRUCTIONS, flush=True)
     while True:
         await asyncio.sleep(0.5)
-        assert h.hass is not None
-        if h.hass.poll() == RESTART_EXIT_CODE:
+        if h.hass is not None and h.hass.poll() == RESTART_EXIT_CODE:
             print(">> Home Assistant asked to be restarted: restarting it", flush=True)
             await h.start_home_assistant(timeout=300)
         h.check_processes()
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(run(SETTINGS, develop)))
+    sys.exit(asyncio.run(run(S, develop)))

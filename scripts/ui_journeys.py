@@ -1,27 +1,10 @@
 # ruff: noqa: INP001
 """Browser journeys: Home Assistant's real frontend, driven as a person drives it.
 
-Runs inside the environment scripts/ui_journeys prepares (normally in a
-network namespace that has only loopback, like scripts/demo). Starts the
-gateway simulator and Home Assistant 2026.11.0 with a throwaway configuration
-and onboards over REST (as scripts/demo does); from then on a headless Debian
-Chromium, driven by Playwright, clicks and types through the journeys:
-
-1. wrong credentials with a test number: the translated error, no entry;
-2. setup: Add integration, the translated form, the webhook URL, the entry;
-3. add a recipient: its device, notify entity and opt-in sensor;
-4. send from Tools > Actions (notify.send_message to the recipient's notify
-   entity): the simulator's phone page in a second tab shows the SMS, the
-   opt-in sensor turns "Invited";
-5. receive: the webhook URL pasted into the phone page, an SMS sent from
-   there: the "Incoming SMS" event entity changes, its attributes show it;
-6. reconfigure shows the webhook URL again.
-
-Each step asserts what is on the screen (and checks Home Assistant's state
-over REST besides) and saves a screenshot in .cache/ui-journeys/. With
-``--docs DIR`` the README's screenshots are written to DIR, palette-reduced,
-once every journey has passed. Exits 1 on any mismatch; Home Assistant, the
-simulator and the browser are always stopped.
+After the simulator and Home Assistant are started and onboarded as by
+scripts/demo, a headless Chromium goes through the journeys (Journeys' methods),
+asserting what is on the screen and Home Assistant's state over REST, with a
+screenshot per step in .cache/ui-journeys/ (--docs DIR: the README's ones).
 """
 
 from __future__ import annotations
@@ -58,16 +41,12 @@ TEST_NUMBER_TYPED = "(206) 555-0199"
 INCOMING = "LIGHTS ON please"
 WEBHOOK_PATH = re.compile(r"^http://127\.0\.0\.1:\d+/api/webhook/[0-9a-f]{32,}$")
 NEEDS_INTERNET = ("radio_browser", "met")  # set up by onboarding; they only retry here
-# Screenshot (saved by the journeys) -> file the README shows (--docs).
-DOCS_IMAGES = {
-    "01-setup-form": "setup-form.png",
-    "02-setup-wrong-credentials": "setup-wrong-credentials.png",
-    "04-setup-webhook-url": "setup-webhook-url.png",
-    "07-add-recipient": "add-recipient.png",
-    "12-recipient-invited": "recipient-opt-in-status.png",
-    "14-incoming-sms-attributes": "incoming-sms.png",
-    "15-reconfigure-webhook-url": "reconfigure-webhook-url.png",
-}
+# The screenshots the README shows (--docs), named without their number.
+DOCS_IMAGES = (
+    *("01-setup-form", "02-setup-wrong-credentials", "04-setup-webhook-url"),
+    *("07-add-recipient", "12-recipient-opt-in-status", "14-incoming-sms"),
+    "15-reconfigure-webhook-url",
+)
 
 
 class Journeys:
@@ -110,10 +89,7 @@ class Journeys:
 
     async def requests(self) -> list[dict[str, Any]]:
         """Return what the gateway received."""
-        requests: list[dict[str, Any]] = (
-            await self.h.gateway("GET", "/control/state")
-        )["requests"]
-        return requests
+        return list((await self.h.gateway("GET", "/control/state"))["requests"])
 
     def text(self, text: str) -> Locator:
         """Return the first element that shows exactly text."""
@@ -208,11 +184,8 @@ class Journeys:
             await see(url).to_have_value("http://gateway.tatango.com/messages")
             detail("the Gateway URL field is shown, with the real gateway's URL")
             await self.shot("01-setup-form")
-            await self.fill(
-                key=SETTINGS.key,
-                password=WRONG_PASSWORD,
-                test_recipient=TEST_NUMBER_TYPED,
-            )
+            await self.fill(key=SETTINGS.credentials.key, password=WRONG_PASSWORD)
+            await self.fill(test_recipient=TEST_NUMBER_TYPED)
             await self.fill(url=f"{SETTINGS.simulator_url}/messages")
             await self.press("Submit")
             await see(self.dialog().get_by_text(error, exact=True)).to_be_visible()
@@ -240,7 +213,7 @@ class Journeys:
         ):
             await self.open_add_integration()
             await self.see_form_texts(user, ["key", "password", "url"])
-            await self.fill(key=SETTINGS.key, password=SETTINGS.password)
+            await self.fill(**SETTINGS.credentials._asdict())
             await self.fill(url=f"{SETTINGS.simulator_url}/messages")
             await self.shot("03-setup-filled")
             await self.press("Submit")
@@ -367,7 +340,7 @@ class Journeys:
             await self.open_device("SMS recipient")
             await see(self.card("Sensors")).to_contain_text("Invited")
             detail("Alice's device page: Opt-in status Invited")
-            await self.shot("12-recipient-invited")
+            await self.shot("12-recipient-opt-in-status")
             sensor = await self.state("sensor.alice_opt_in_status")
             expect(sensor["state"] == "invited", f"sensor {show(sensor)}")
 
@@ -422,7 +395,7 @@ class Journeys:
                 await see(row).to_contain_text(value)
             shown = ", ".join(f"{k} {v!r}" for k, v in attributes.items())
             detail(f"its Details > Attributes: {shown}")
-            await self.shot("14-incoming-sms-attributes")
+            await self.shot("14-incoming-sms")
             after = await self.state("event.tatango_sms_incoming_sms")
             changed = after["state"] != before["state"]
             ok = changed and after["attributes"].get("content") == INCOMING
@@ -469,28 +442,21 @@ async def journeys(h: Harness, docs: Path | None) -> None:
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)
     await demo.start(h)
-    async with h.step(
-        "country US; remove what onboarding set up that needs the internet"
-    ):
+    async with h.step("country US; remove what onboarding set up and needs internet"):
         await h.connect_ws()
         # What onboarding's location step asks for (else a repair says it is missing).
         await h.ws_call({"type": "config/core/update", "country": "US"})
         await h.wait_for("onboarding's integrations", lambda: onboarding_settled(h), 30)
         for entry in await h.ha("GET", "/api/config/config_entries/entry"):
             if entry["domain"] in NEEDS_INTERNET:
-                await h.ha(
-                    "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
-                )
+                path = f"/api/config/config_entries/entry/{entry['entry_id']}"
+                await h.ha("DELETE", path)
                 detail(f"removed {entry['title']!r} ({entry['state']})")
     async with h.browser(VIEWPORT, TIMEOUT_MS) as context:
         ui = Journeys(h, context, await context.new_page())
         try:
-            for journey in (
-                ui.log_in,
-                ui.wrong_credentials,
-                ui.setup,
-                ui.add_recipient,
-            ):
+            await ui.log_in()
+            for journey in (ui.wrong_credentials, ui.setup, ui.add_recipient):
                 await journey()
             for journey in (ui.send, ui.receive, ui.reconfigure):
                 await journey()
@@ -507,9 +473,11 @@ async def journeys(h: Harness, docs: Path | None) -> None:
     from PIL import Image  # noqa: PLC0415  # Home Assistant's environment has Pillow
 
     docs.mkdir(parents=True, exist_ok=True)
-    for name, target in DOCS_IMAGES.items():  # palette-reduced: small PNGs
+    for name in DOCS_IMAGES:  # palette-reduced: small PNGs
+        target = name.partition("-")[2] + ".png"
         with Image.open(SHOTS / f"{name}.png") as image:
-            small = image.convert("RGB").quantize(
+            small = image.convert("RGB")
+            small = small.quantize(
                 128, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
             )
             small.save(docs / target, optimize=True)

@@ -1,33 +1,15 @@
 """Benchmark helper for scripts/bench: never installed, only linked into its throwaway configuration.
 
-Set up from YAML (``tatango_bench:``), it gives the benchmark what it cannot
-see from outside (it imports the integration at its own import, which Home
-Assistant does in an executor; an import from its setup would block the
-event loop):
-
-- webhooks ``tatango-bench-<step>`` that do part of what ours does, each step
-  adding one thing: ``noop`` reads the body (any webhook must) and answers 200;
-  ``parse`` also parses it with parse_mo; ``fire`` also fires an event;
-  ``entity`` also writes the event entity (through the entry's dispatcher
-  signal). ``floor`` is Home Assistant's part of an MO alone: it reads the
-  body, fires the event with the five fields of tatango_sms_received and writes
-  the event entity's four attributes, from data made once. Each counts its
-  calls, because Home Assistant answers 200 to unknown webhook ids too;
-- a count of the real ``tatango_sms_received`` events on the bus;
-- ``GET /api/tatango_bench/stats[?gc=1]``: those counts, this process's CPU
-  time and its resident memory (after a full garbage collection with gc=1);
-- ``POST /api/tatango_bench/setup_time {"entry_id", "repeat"}``: unloads the
-  entry and times ``hass.config_entries.async_setup`` on it, repeat times;
-- ``POST /api/tatango_bench/breakdown {"entry_id", "body", "repeat"}``: times
-  the steps of the webhook for one MO, each repeat times in a row;
-- ``POST /api/tatango_bench/profile {"path"}``: starts cProfile of the event
-  loop's thread; the next call stops it and writes the stats to path.
+Set up from YAML (``tatango_bench:``): webhooks ``tatango-bench-<step>`` that
+count their calls (Home Assistant answers 200 to unknown webhook ids too), a
+count of the real ``tatango_sms_received`` events, and BenchView's API. It
+imports the integration at its own import, which Home Assistant does in an
+executor (imported from its setup, it would block the event loop).
 """
 
 from __future__ import annotations
 
 import asyncio
-import cProfile
 import gc
 from http import HTTPStatus
 from pathlib import Path
@@ -37,7 +19,7 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from custom_components.tatango_sms import const
-from custom_components.tatango_sms.mo import keyword, parse_mo
+from custom_components.tatango_sms.mo import parse_mo
 from custom_components.tatango_sms.webhook import async_handle_incoming_sms
 from homeassistant.components import webhook
 from homeassistant.components.http import KEY_HASS, HomeAssistantView
@@ -51,6 +33,9 @@ from homeassistant.util.aiohttp import MockRequest
 DOMAIN = "tatango_bench"
 STEPS = ("noop", "parse", "fire", "entity", "floor")
 PROBE_EVENT = "tatango_bench_probe"  # fired by the steps; ours is counted
+FLOOR_FIELDS = (const.ATTR_SENDER, const.ATTR_RECIPIENT, const.ATTR_CONTENT)
+FLOOR_FIELDS += (const.ATTR_KEYWORD, const.ATTR_CONFIG_ENTRY_ID)
+FLOOR_VALUES = ("+12065550100", "Alex", "Lights on please", "LIGHTS")
 # Between timed setups: lets what a setup starts in the background (the legacy
 # notify service's platform) finish before the next unload.
 SETTLE_SECONDS = 0.3
@@ -89,36 +74,24 @@ class BenchView(HomeAssistantView):
     def __init__(self, counts: dict[str, int]) -> None:
         """Initialize with the counters."""
         self._counts = counts
-        self._profiler: cProfile.Profile | None = None
 
     async def get(self, request: web.Request, what: str) -> web.Response:
         """Return the counts, the CPU time and the RSS (after a full collection with ?gc=1)."""
         if request.query.get("gc"):
             gc.collect()
         status = Path("/proc/self/status").read_text(encoding="ascii")
-        rss = next(
-            int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS")
-        )
+        rss = next(int(x[6:-3]) for x in status.splitlines() if x.startswith("VmRSS"))
         return self.json(
             {**self._counts, "rss": rss * 1024, "cpu": time.process_time()}
         )
 
     async def post(self, request: web.Request, what: str) -> web.Response:
-        """Time setups, break an MO down, or start or stop profiling."""
+        """Time setups of the entry, or our handler on relayed requests."""
         hass = request.app[KEY_HASS]
         body: dict[str, Any] = await request.json()
-        if what == "profile":
-            if self._profiler is None:
-                self._profiler = cProfile.Profile()
-                self._profiler.enable()
-                return self.json({"profiling": True})
-            profiler, self._profiler = self._profiler, None
-            profiler.disable()
-            await hass.async_add_executor_job(profiler.dump_stats, body["path"])
-            return self.json({"path": body["path"]})
         entry = hass.config_entries.async_get_known_entry(str(body["entry_id"]))
-        if what == "breakdown":
-            return self.json(await _breakdown(hass, entry, body))
+        if what == "relayed":
+            return self.json(await _relayed(hass, entry, body))
         seconds: list[float] = []
         for _ in range(int(body["repeat"])):
             await hass.config_entries.async_unload(entry.entry_id)
@@ -133,45 +106,29 @@ class BenchView(HomeAssistantView):
         return self.json({"seconds": seconds})
 
 
-async def _breakdown(hass: HomeAssistant, entry: Any, body: dict[str, Any]) -> Any:
-    """Return µs per call of each step of the webhook for one MO, and of all of it."""
+async def _relayed(hass: HomeAssistant, entry: Any, body: dict[str, Any]) -> Any:
+    """Return µs per call of our whole handler (no HTTP server), and its events.
+
+    On requests as Home Assistant Cloud relays them, read with text().
+    """
     document, repeat = str(body["body"]).encode(), int(body["repeat"])
-    message, sender = parse_mo(document), entry.runtime_data.sender
-    data = {
-        "sender": message.sender,
-        "recipient": sender.name_for(message.sender),
-        "content": message.content,
-        "keyword": keyword(message.content),
-        "config_entry_id": entry.entry_id,
-    }
-    signal = const.signal_received(entry.entry_id)
-    steps = {
-        "parse_mo": lambda: parse_mo(document),
-        "name_for": lambda: sender.name_for(message.sender),
-        "bus_fire": lambda: hass.bus.async_fire(PROBE_EVENT, data),
-        "event_entity_write": lambda: async_dispatcher_send(hass, signal, data),
-    }
-    result: dict[str, float] = {}
-    for name, step in steps.items():
-        started = time.perf_counter()
-        for _ in range(repeat):
-            step()
-        result[name] = (time.perf_counter() - started) / repeat * 1e6
-        await asyncio.sleep(0)
-    # The whole handler, on requests as Home Assistant Cloud relays them (read
-    # with text()); it fires real events, which the counter sees.
     headers = {"Content-Type": "text/xml"}
     before, started = hass.data[DOMAIN]["events"], time.perf_counter()
     for _ in range(repeat):
         request = MockRequest(content=document, mock_source="bench", headers=headers)
         await async_handle_incoming_sms(hass, entry, request)  # type: ignore[arg-type]
-    result["whole_handler"] = (time.perf_counter() - started) / repeat * 1e6
-    result["whole_handler_events"] = hass.data[DOMAIN]["events"] - before
-    return result
+    elapsed = (time.perf_counter() - started) / repeat * 1e6
+    return {"us": elapsed, "events": hass.data[DOMAIN]["events"] - before}
 
 
 def _step_handler(step: str, counts: dict[str, int]) -> Any:
-    """Return a webhook handler that does the steps up to step (see the docstring)."""
+    """Return a webhook handler that does part of what ours does, up to step.
+
+    noop reads the body and answers 200; parse also parses it; fire also fires
+    an event; entity also writes the event entity. floor, Home Assistant's part
+    alone, fires tatango_sms_received's five fields and writes the entity's four
+    attributes from data made once (nothing parsed or looked up).
+    """
     depth = STEPS.index(step)
 
     async def handle(hass: HomeAssistant, _: str, request: web.Request) -> web.Response:
@@ -181,13 +138,7 @@ def _step_handler(step: str, counts: dict[str, int]) -> Any:
             return web.Response(status=HTTPStatus.OK)
         entry_id = hass.config_entries.async_entries(const.DOMAIN)[0].entry_id
         if step == "floor":
-            data = {
-                const.ATTR_SENDER: "+12065550100",
-                const.ATTR_RECIPIENT: "Alex",
-                const.ATTR_CONTENT: "Lights on please",
-                const.ATTR_KEYWORD: "LIGHTS",
-                const.ATTR_CONFIG_ENTRY_ID: entry_id,
-            }
+            data = dict(zip(FLOOR_FIELDS, (*FLOOR_VALUES, entry_id), strict=True))
         else:
             message = parse_mo(body)
             data = {"sender": message.sender, "content": message.content}
