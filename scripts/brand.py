@@ -1,16 +1,10 @@
 # ruff: noqa: INP001
 """Draw the integration's brand images into custom_components/tatango_sms/brand/.
 
-A speech bubble with three dots (an SMS being typed), on a transparent
-background; the dots are cut out of the bubble, so the page shows through them
-in both light and dark themes. The dark variants use a lighter blue that stands
-out on a dark page.
-
-    python scripts/brand.py [OUTPUT_DIR]
-
-Needs Pillow (Home Assistant depends on it: use a test environment's Python,
-such as .cache/venv-minimum/bin/python). Home Assistant 2026.3 and newer show
-these images for the custom integration; older versions ignore the folder.
+A speech bubble with three dots (an SMS being typed), cut out of it so the
+page shows through in light and dark themes; the dark variants use a lighter
+blue. ``python scripts/brand.py [OUTPUT_DIR]`` with Pillow (a test
+environment's Python has it). Home Assistant 2026.3 and newer show them.
 """
 
 from __future__ import annotations
