@@ -346,7 +346,12 @@ class Harness:
     async def add_recipient(self, entry_id: str, name: str, number: str) -> None:
         """Add a recipient; wait until the entry is loaded again."""
         data = {"name": name, "phone_number": number}
-        await self.flow("subentries/", [entry_id, "recipient"], data)
+        await self.reload_with("subentries/", [entry_id, "recipient"], data)
+
+    async def reload_with(self, kind: str, handler: Any, data: dict[str, Any]) -> None:
+        """Run a flow that reloads the entry (options: kind "options/"); wait for it."""
+        await self.flow(kind, handler, data)
+        entry_id = handler[0] if isinstance(handler, list) else handler
         loaded = lambda: self.entry_loaded(entry_id)  # noqa: E731
         await self.wait_for("the entry to load again", loaded, 30)
 
