@@ -27,7 +27,8 @@ import sys
 import time
 from typing import Any, NamedTuple
 
-from harness import DOMAIN, Credentials, Harness, Ports, Settings, expect, run
+from aiohttp import ClientError
+from harness import DOMAIN, Credentials, Harness, Ports, RunError, Settings, expect, run
 
 # Every event at once, and no states (nothing here needs them).
 RECORDER = "\nrecorder:\n  commit_interval: 0\n  exclude:\n    entity_globs: ['*']\n"
@@ -58,7 +59,7 @@ class Chaos:
         """Initialize with the harness and the plan."""
         self.h, self.plan = h, plan
         self.texts: dict[str, str] = {}  # number -> its one text
-        self.kills, self.marks, self.entry_id, self.sensor = 0, 0, "", ""
+        self.kills, self.marks, self.seen, self.entry_id, self.sensor = 0, 0, 0, "", ""
         self.restarts: list[float] = []
         self.up = asyncio.Lock()  # held to send texts, and to kill and restart
         self.started = time.monotonic()
@@ -104,7 +105,9 @@ class Chaos:
 
     async def queued(self) -> int:
         """Return how many messages the outbox holds (its sensor), -1 if unknown yet."""
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(
+            RunError, ClientError, OSError, TimeoutError, ValueError
+        ):
             state = (await self.h.ha("GET", f"/api/states/{self.sensor}"))["state"]
             return int(state)
         return -1
@@ -121,19 +124,13 @@ class Chaos:
             rows = db.execute(query, (SENT, FAILED, MARK))
             return [(kind, json.loads(data or "{}")) for kind, data in rows]
 
-    async def recorder_caught_up(self) -> None:
-        """Wait until the recorder has written every event fired so far.
+    async def marked(self) -> bool:
+        """Return whether the recorder has written our last mark, and all before it.
 
-        It writes them in order: a mark of ours fired now, once written, proves it.
+        It writes events in order: what was fired before the mark is written too.
         """
-        self.marks += 1
-        await self.h.ha("POST", f"/api/events/{MARK}", json={})
-
-        async def marked() -> bool:
-            events = await asyncio.to_thread(self.events)
-            return sum(kind == MARK for kind, _ in events) >= self.marks
-
-        await self.h.wait_for("the recorder to write a mark", marked, 30)
+        events = await asyncio.to_thread(self.events)
+        return sum(kind == MARK for kind, _ in events) >= self.marks
 
     async def wait(self, seen: int, more: int | None) -> bool:
         """Wait for `more` deliveries after `seen` (True) or an empty outbox (False)."""
@@ -179,17 +176,22 @@ class Chaos:
     async def life(self) -> bool:
         """Kill Home Assistant during deliveries and start it again; False if none came.
 
-        The first delivery; the recorder catches up (what the outbox reports after a
-        restart is fired by then); a random number more; a random moment; the kill.
+        After its first delivery a life fires a mark: what the outbox reported
+        about the restart was fired before it. A random number of deliveries
+        more and a random moment later it is killed, once the recorder has
+        written the mark (so the kill takes no report with it).
         """
-        if not await self.wait(await self.deliveries(), 1):
+        if not await self.wait(self.seen, 1):
             return False
-        await self.recorder_caught_up()
+        await self.h.ha("POST", f"/api/events/{MARK}", json={})
+        self.marks += 1
         if not await self.wait(await self.deliveries(), random.randint(*KILL_AFTER)):
             return False
+        await self.h.wait_for("the recorder to write the mark", self.marked, 30)
+        await asyncio.sleep(random.uniform(0, LATENCY[1]))  # before or after an answer
         async with self.up:
-            await asyncio.sleep(random.uniform(*LATENCY))  # before or after an answer
             await self.h.kill_home_assistant()
+            self.seen = await self.deliveries()
             self.kills += 1
             self.log(f"kill {self.kills} ({len(self.texts)} texts sent)")
             await self.restart()
