@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
 
@@ -60,23 +61,16 @@ def check_ask(message: str, answers: Sequence[str], timeout: timedelta) -> list[
     return stripped
 
 
+@dataclass(slots=True)
 class PendingAsks:
     """The questions of one entry that wait for a reply, one per number."""
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ConfigEntry,
-        sender: SmsSender,
-        replies: ReplyGuard,
-    ) -> None:
-        """Initialize with no question waiting."""
-        self._hass = hass
-        self._entry = entry
-        self._sender = sender
-        self._replies = replies
-        # None in a queue: the entry unloads.
-        self._waiting: dict[str, asyncio.Queue[str | None]] = {}
+    hass: HomeAssistant
+    entry: ConfigEntry
+    sender: SmsSender
+    replies: ReplyGuard
+    # None in a queue: the entry unloads.
+    _waiting: dict[str, asyncio.Queue[str | None]] = field(default_factory=dict)
 
     @property
     def waiting(self) -> bool:
@@ -119,7 +113,7 @@ class PendingAsks:
         try:
             if answers and append_answers:
                 message = f"{message} {await self._async_reply_with(answers)}"
-            outcome = (await self._sender.async_send(message, [recipient], context))[0]
+            outcome = (await self.sender.async_send(message, [recipient], context))[0]
             reply, answer, timed_out = await self._async_wait(
                 recipient, replies, answers, timeout
             )
@@ -153,11 +147,11 @@ class PendingAsks:
                     if reminders == MAX_REMINDERS:
                         return reply, None, False
                     reminders += 1
-                    if self._replies.allow(recipient):
+                    if self.replies.allow(recipient):
                         # Not awaited: the timeout must not cut a send short.
-                        self._entry.async_create_background_task(
-                            self._hass,
-                            self._sender.async_send_reply(
+                        self.entry.async_create_background_task(
+                            self.hass,
+                            self.sender.async_send_reply(
                                 await self._async_reply_with(answers), recipient
                             ),
                             f"{DOMAIN} reminds of the accepted answers",
@@ -167,13 +161,13 @@ class PendingAsks:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="ask_ended",
-            translation_placeholders={"title": self._entry.title},
+            translation_placeholders={"title": self.entry.title},
         )
 
     async def _async_reply_with(self, answers: list[str]) -> str:
         """Return "Reply YES or NO." for the answers, in Home Assistant's language."""
         texts = await async_get_translations(
-            self._hass, self._hass.config.language, "exceptions", {DOMAIN}
+            self.hass, self.hass.config.language, "exceptions", {DOMAIN}
         )
 
         def text(key: str) -> str:
