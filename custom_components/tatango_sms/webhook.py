@@ -135,10 +135,18 @@ async def _async_read_body(request: web.Request) -> bytes | None:
     return b"".join(chunks)
 
 
+def _charset(request: web.Request) -> str | None:
+    """Return the Content-Type's charset, parsing the header only when it has parameters."""
+    # The gateway posts a bare "text/xml", and a charset is a parameter.
+    if ";" not in request.headers.get(hdrs.CONTENT_TYPE, ""):
+        return None
+    return request.charset
+
+
 def _decode(request: web.Request, raw: bytes) -> str | bytes | None:
     """Return the body as the parser should see it, or None if it cannot be read."""
     relayed = not hasattr(request, "read")  # by Home Assistant Cloud: always text
-    if not (charset := "utf-8" if relayed else request.charset):
+    if not (charset := "utf-8" if relayed else _charset(request)):
         # No charset in the Content-Type: the XML itself says how it is
         # encoded (BOM, encoding declaration, else UTF-8; RFC 7303).
         return raw
