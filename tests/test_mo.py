@@ -501,7 +501,8 @@ IMPORT_IN_THE_LOOP = r"""
 import ast, asyncio, importlib, pathlib
 
 package = pathlib.Path("custom_components/tatango_sms")
-for path in sorted(package.glob("*.py")):
+paths = sorted(package.glob("*.py"))
+for path in paths:
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
             "homeassistant"
@@ -522,7 +523,7 @@ assert hasattr(importlib.import_module, "__wrapped__"), "detection is off"
 async def main() -> None:
     # The import statement, as a component's setup would: only the
     # integration's own imports may call the watched import_module.
-    for path in sorted(package.glob("*.py")):
+    for path in paths:
         __import__(f"custom_components.tatango_sms.{path.stem}".removesuffix(".__init__"))
     from custom_components.tatango_sms.mo import MOError, parse_mo
 
