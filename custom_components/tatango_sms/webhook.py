@@ -244,10 +244,18 @@ async def _async_read_capped(stream: StreamReader) -> bytes | None:
     return b"".join(chunks)
 
 
+def _charset(request: web.Request) -> str | None:
+    """Return the Content-Type's charset, parsing the header only when it has parameters."""
+    # The gateway posts a bare "text/xml", and a charset is a parameter.
+    if ";" not in request.headers.get(hdrs.CONTENT_TYPE, ""):
+        return None
+    return request.charset
+
+
 def _decode(request: web.Request, raw: bytes) -> str | bytes | None:
     """Return the body as the parser should see it, or None if it cannot be read."""
     # Relayed by Home Assistant Cloud: always text, passed on as UTF-8.
-    charset = request.charset if hasattr(request, "read") else "utf-8"
+    charset = _charset(request) if hasattr(request, "read") else "utf-8"
     if not charset:
         # No charset in the Content-Type (newer aiohttp reads an empty one so
         # too): the XML itself says how it is encoded (BOM, encoding
