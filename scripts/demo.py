@@ -28,11 +28,32 @@ from harness import (
     show,
 )
 
+# Texting the home: Assist's agent, a light it may turn on (lights are exposed
+# to Assist by default) and an automation that asks by SMS.
+ROUND_TRIPS_YAML = """
+conversation:
+input_boolean:
+  garage_door: {name: Garage door, initial: true}
+template:
+  - light: [{name: Kitchen light, turn_on: [], turn_off: []}]
+automation:
+  - alias: Close the garage by SMS
+    triggers: [{trigger: event, event_type: garage_left_open}]
+    actions:
+      - action: tatango_sms.ask
+        data: {recipient: Alice, message: Close the garage?, answers: ["YES", "NO"]}
+        response_variable: reply
+      - if: "{{ reply.answer == 'YES' }}"
+        then: [{action: input_boolean.turn_off, entity_id: input_boolean.garage_door}]
+"""
+AGENT, TURN_ON, LIGHT = "conversation.home_assistant", "turn on the kitchen light", "light.kitchen_light"
+QUESTION, GARAGE = "Close the garage? Reply YES or NO.", "input_boolean.garage_door"
 SETTINGS = Settings(
     name="demo",
     ports=Ports(18123, 18124),
     credentials=Credentials("demo-key", "demo-password"),
     owner=("demo", "demo-owner-password"),
+    yaml=ROUND_TRIPS_YAML,
 )
 RECIPIENT, NUMBER_TYPED, NUMBER = "Alice", "(206) 555-0123", "2065550123"
 MESSAGE = "Garage door open for 10 min — café ✓"  # non-ASCII: the hash covers UTF-8
@@ -146,6 +167,24 @@ async def demo(h: Harness) -> None:
         wrong = {k: data.get(k) for k, v in expected.items() if data.get(k) != v}
         expect(kind == EVENT and not wrong, f"unexpected data {show(wrong)}")
 
+    async with h.step(f"Options flow over REST: Assist answers SMS with {AGENT}"):
+        form, _ = await h.flow("options/", entry_id, {"assist_agent_id": AGENT})
+        fields = [field["name"] for field in form["data_schema"]]
+        expect("assist_agent_id" in fields, f"options {fields}")
+        await h.wait_for("the entry to load again", lambda: h.entry_loaded(entry_id))
+    async with h.step(f"{NUMBER} texts {TURN_ON!r}: the light turns on, Assist answers"):
+        answer = await text_home(h, subscription, TURN_ON, "assist")
+        await h.wait_for(LIGHT, lambda: state_is(h, LIGHT, "on"), 10)
+        detail(f"{LIGHT} is on; Assist answered {answer!r}")
+    async with h.step(f"an automation asks {QUESTION!r}; 'yes' closes the garage"):
+        before = len(await h.requests())
+        await h.ha("POST", "/api/events/garage_left_open")
+        await h.wait_for("the question", lambda: h.requests(before), 10)
+        question = await text_home(h, subscription, "yes", "reply_to_ask")
+        expect(question == QUESTION, f"the automation asked {question!r}")
+        await h.wait_for(GARAGE, lambda: state_is(h, GARAGE, "off"), 10)
+        detail(f"the gateway got {QUESTION!r} before; now {GARAGE} is off")
+
     async with h.step("stop Home Assistant; its log has no errors and no secrets"):
         started = time.monotonic()
         status = await h.stop_home_assistant()
@@ -157,14 +196,14 @@ async def demo(h: Harness) -> None:
 async def send(h: Harness, why: str, *, status: int, outcome: str) -> None:
     """Call tatango_sms.send_message for the recipient and check the gateway's side."""
     async with h.step(f"action {DOMAIN}.send_message to {RECIPIENT!r}: {why}"):
-        before = len((await h.gateway("GET", "/control/state"))["requests"])
+        before = len(await h.requests())
         got = await h.send(MESSAGE, [RECIPIENT])
         detail(f"response {show({'recipients': got})}")
         expected = {"recipient": NUMBER, "name": RECIPIENT, "outcome": outcome}
         expected["sms_sent"] = 1
         ok = len(got) == 1 and all(got[0].get(k) == v for k, v in expected.items())
         expect(ok, f"expected {show(expected)}")
-        requests = (await h.gateway("GET", "/control/state"))["requests"][before:]
+        requests = await h.requests(before)
         expect(len(requests) == 1, f"the gateway got {len(requests)}: {show(requests)}")
         names = [name for name, _ in requests[0]["fields"]]
         answered = requests[0]["status"]
@@ -185,6 +224,35 @@ async def send(h: Harness, why: str, *, status: int, outcome: str) -> None:
             f"key {form['key']!r}, recipient {form['recipient']}, message {MESSAGE!r}"
         )
         detail(f"hash {form['hash']} = md5(password + message, UTF-8)")
+
+
+async def text_home(h: Harness, subscription: int, content: str, field: str) -> str:
+    """Text Home Assistant from NUMBER; the event says field; return an SMS to NUMBER.
+
+    Assist's answer, which must come after the webhook answered (it did not
+    wait); for the reply to an ask, the question, the last SMS before it.
+    """
+    before = len(await h.requests())
+    body = {"sender": NUMBER, "content": content}
+    expect((await h.gateway("POST", "/control/mo", body))["status"] == 200, "MO")
+    data = (await h.next_event(subscription))["data"]
+    expect(data["content"] == content and data[field], f"event {show(data)}")
+    detail(f"the webhook answered 200; the event has {field}: true")
+    if field == "reply_to_ask":
+        return str((await h.requests())[before - 1]["message"])
+    await h.wait_for("the answer", lambda: h.requests(before), 20)
+    state = await h.gateway("GET", "/control/state")
+    conversation = state["numbers"][NUMBER]["conversation"]
+    sms, mo = state["requests"][before], [e for e in conversation if e["direction"] == "mo"][-1]
+    expect(sms["recipient"] == NUMBER and sms["status"] == 200, f"sent {show(sms)}")
+    expect(mo["text"] == content and mo["timestamp"] < sms["timestamp"], show(mo))
+    detail(f"webhook answered at {mo['timestamp'][11:23]}, SMS at {sms['timestamp'][11:23]}")
+    return str(sms["message"])
+
+
+async def state_is(h: Harness, entity_id: str, state: str) -> bool:
+    """Return whether the entity is in state."""
+    return bool((await h.ha("GET", f"/api/states/{entity_id}"))["state"] == state)
 
 
 def check_log(h: Harness, webhook_url: str) -> None:

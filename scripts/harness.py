@@ -238,6 +238,10 @@ class Harness:
         url = self.settings.simulator_url + path
         return await self._call(method, url, json=body)
 
+    async def requests(self, after: int = 0) -> list[dict[str, Any]]:
+        """Return what the gateway received, from request number after on."""
+        return list((await self.gateway("GET", "/control/state"))["requests"][after:])
+
     async def answers(self) -> bool:
         """Return whether Home Assistant serves its frontend's manifest."""
         url = f"{self.settings.ha_url}/manifest.json"
@@ -530,6 +534,7 @@ ULID_PURE_FILE = Path(sys.prefix) / "ulid-transform-pure"  # its rebuild failed 
 EXTRA_DOMAINS = (
     *("config", "frontend", "http", "logger", "google_translate", "met", "hassio"),
     *("radio_browser", "shopping_list", "assist_pipeline", "recorder"),
+    *("conversation", "template", "automation", "input_boolean"),  # scripts/demo's
 )
 # Not requirements, but without them Home Assistant warns that its HTTP
 # compression falls back to the slow zlib (its container image has them).
