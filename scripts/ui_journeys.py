@@ -21,7 +21,18 @@ import sys
 from typing import Any
 
 import demo
-from demo import MESSAGE, NUMBER, NUMBER_TYPED, RECIPIENT, redact_webhook
+from demo import (
+    GARAGE,
+    LIGHT,
+    MESSAGE,
+    NUMBER,
+    NUMBER_TYPED,
+    QUESTION,
+    RECIPIENT,
+    TURN_ON,
+    redact_webhook,
+    state_is,
+)
 from harness import DOMAIN, ROOT, Harness, RunError, detail, expect, run, show
 from playwright.async_api import (
     BrowserContext,
@@ -45,7 +56,7 @@ NEEDS_INTERNET = ("radio_browser", "met")  # set up by onboarding; they only ret
 DOCS_IMAGES = (
     *("01-setup-form", "02-setup-wrong-credentials", "04-setup-webhook-url"),
     *("07-add-recipient", "12-recipient-opt-in-status", "14-incoming-sms"),
-    "15-reconfigure-webhook-url",
+    *("15-reconfigure-webhook-url", "16-assist-options", "18-sms-assist", "20-sms-ask"),
 )
 
 
@@ -418,6 +429,64 @@ class Journeys:
             await self.press("Close")
             await see(self.dialog()).to_be_hidden()
 
+    async def assist_options(self) -> None:
+        """Journey: Configure, Assist answers SMS with Home Assistant's agent."""
+        options = self.strings_of("options", "step", "init")
+        label = options["data"]["assist_agent_id"]
+        async with self.h.step(f"journey: options — {label!r}: Home Assistant"):
+            await self.open_integration_page()
+            await self.press(
+                "Configure", self.page.locator("ha-config-entry-row").first
+            )
+            # The frontend's agent picker shows no help text.
+            await self.see_form_texts(options, ["assist_senders"])
+            await self.dialog().get_by_label(label).click()
+            await self.dialog().get_by_text("Home Assistant", exact=True).click()
+            await (
+                self.dialog()
+                .get_by_role("radio", name="Anyone")
+                .scroll_into_view_if_needed()
+            )
+            await self.shot("16-assist-options")
+            await self.press("Submit")
+            await see(self.dialog()).to_be_hidden()
+            await self.h.wait_for("the entry to be loaded again", self.entry_loaded, 30)
+            detail("saved; the entry loaded again")
+
+    async def text_home(self, content: str, shown: str, shot: str) -> None:
+        """Text Home Assistant from the phone page; it shows the SMS called shown."""
+        phone = self.phone
+        await phone.bring_to_front()
+        await phone.locator("#mo-content").fill(content)
+        await self.press("Send to Home Assistant", phone)
+        await see(phone.locator("#messages li.mo").last).to_contain_text(content)
+        await see(phone.locator("#messages li.mt").last).to_contain_text(shown)
+        detail(f"the phone page shows {content!r} and {shown!r}")
+        await self.shot(shot, phone)
+
+    async def assist(self) -> None:
+        """Journey: the phone texts "turn on the kitchen light"; Assist does and answers."""
+        async with self.h.step(f"journey: the phone opts in, texts {TURN_ON!r}"):
+            await self.phone.bring_to_front()
+            await self.press("Opt in", self.phone)
+            await see(self.phone.locator("#thread-status")).to_have_text("opted in")
+            await self.shot("17-phone-opted-in", self.phone)
+            before = len(await self.h.requests())
+            await self.text_home(TURN_ON, "Turned on the light", "18-sms-assist")
+            await demo.answer_after(self.h, TURN_ON, before)
+            await self.h.wait_for(LIGHT, lambda: state_is(self.h, LIGHT, "on"), 10)
+            detail(f"REST: {LIGHT} is on")
+
+    async def ask(self) -> None:
+        """Journey: an automation asks by SMS; the phone answers "yes"; it acts."""
+        async with self.h.step(f"journey: an automation asks {QUESTION!r}; 'yes'"):
+            await self.h.ha("POST", "/api/events/garage_left_open")
+            await see(self.phone.locator("#messages")).to_contain_text(QUESTION)
+            await self.shot("19-sms-question", self.phone)
+            await self.text_home("yes", QUESTION, "20-sms-ask")
+            await self.h.wait_for(GARAGE, lambda: state_is(self.h, GARAGE, "off"), 10)
+            detail(f"REST: {GARAGE} is off")
+
     async def screenshot_failure(self) -> None:
         """Save what every open tab shows, to see why a step failed."""
         for number, page in enumerate(self.context.pages, 1):
@@ -459,6 +528,8 @@ async def journeys(h: Harness, docs: Path | None) -> None:
             for journey in (ui.wrong_credentials, ui.setup, ui.add_recipient):
                 await journey()
             for journey in (ui.send, ui.receive, ui.reconfigure):
+                await journey()
+            for journey in (ui.assist_options, ui.assist, ui.ask):
                 await journey()
         except (AssertionError, PlaywrightError, RunError):
             await ui.screenshot_failure()
