@@ -238,6 +238,11 @@ class Harness:
         url = self.settings.simulator_url + path
         return await self._call(method, url, json=body)
 
+    async def state(self, entity_id: str) -> dict[str, Any]:
+        """Return an entity's state object (REST)."""
+        state: dict[str, Any] = await self.ha("GET", f"/api/states/{entity_id}")
+        return state
+
     async def requests(self, after: int = 0) -> list[dict[str, Any]]:
         """Return what the gateway received, from request number after on."""
         return list((await self.gateway("GET", "/control/state"))["requests"][after:])

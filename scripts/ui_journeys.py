@@ -21,18 +21,7 @@ import sys
 from typing import Any
 
 import demo
-from demo import (
-    GARAGE,
-    LIGHT,
-    MESSAGE,
-    NUMBER,
-    NUMBER_TYPED,
-    QUESTION,
-    RECIPIENT,
-    TURN_ON,
-    redact_webhook,
-    state_is,
-)
+from demo import GARAGE, LIGHT, MESSAGE, NUMBER, NUMBER_TYPED, QUESTION, RECIPIENT
 from harness import DOMAIN, ROOT, Harness, RunError, detail, expect, run, show
 from playwright.async_api import (
     BrowserContext,
@@ -93,18 +82,13 @@ class Journeys:
         entries = await self.h.ha("GET", "/api/config/config_entries/entry")
         return [e for e in entries if e["domain"] == DOMAIN]
 
-    async def state(self, entity_id: str) -> dict[str, Any]:
-        """Return an entity's state object (REST)."""
-        state: dict[str, Any] = await self.h.ha("GET", f"/api/states/{entity_id}")
-        return state
-
-    async def requests(self) -> list[dict[str, Any]]:
-        """Return what the gateway received."""
-        return list((await self.h.gateway("GET", "/control/state"))["requests"])
-
     def text(self, text: str) -> Locator:
         """Return the first element that shows exactly text."""
         return self.page.get_by_text(text, exact=True).first
+
+    def entry_row(self) -> Locator:
+        """Return the account's row on the integration's page."""
+        return self.page.locator("ha-config-entry-row").first
 
     def dialog(self) -> Locator:
         """Return the open config flow dialog."""
@@ -119,9 +103,7 @@ class Journeys:
         """Click the dialog's (or locator's) button called name."""
         await (locator or self.dialog()).get_by_role("button", name=name).first.click()
 
-    async def see_form_texts(
-        self, translations: dict[str, Any], fields: list[str]
-    ) -> None:
+    async def see_form(self, translations: dict[str, Any], fields: list[str]) -> None:
         """Check that the open form shows each field's translated label and help text."""
         dialog = self.dialog()
         await see(
@@ -183,14 +165,11 @@ class Journeys:
         """Journey: a wrong password with a test number shows the translated error."""
         user = self.strings_of("config", "step", "user")
         error = self.strings_of("config", "error", "invalid_auth")
-        title = (
-            'journey: wrong credentials with a test number — Add integration, "Tatango"'
-        )
-        async with self.h.step(title):
+        async with self.h.step(
+            "journey: wrong credentials, a test number — Add integration"
+        ):
             await self.open_add_integration()
-            await self.see_form_texts(
-                user, ["key", "password", "url", "test_recipient"]
-            )
+            await self.see_form(user, ["key", "password", "url", "test_recipient"])
             url = self.dialog().locator("input[name=url]")
             await see(url).to_have_value("http://gateway.tatango.com/messages")
             detail("the Gateway URL field is shown, with the real gateway's URL")
@@ -202,7 +181,7 @@ class Journeys:
             await see(self.dialog().get_by_text(error, exact=True)).to_be_visible()
             detail(f"the form shows {error!r}")
             await self.shot("02-setup-wrong-credentials")
-            statuses = [r["status"] for r in await self.requests()]
+            statuses = [r["status"] for r in await self.h.requests()]
             expect(statuses == [401], f"the gateway answered {statuses}, not [401]")
             detail("the gateway got one test SMS and answered 401")
             # Closing cancels the flow once the dialog's closing animation ends.
@@ -219,25 +198,20 @@ class Journeys:
     async def setup(self) -> None:
         """Journey: set the integration up; the webhook URL is shown; the entry is loaded."""
         user = self.strings_of("config", "step", "user")
-        async with self.h.step(
-            "journey: setup — the simulator's URL, the webhook URL, Finish"
-        ):
+        async with self.h.step("journey: setup — the simulator's URL, the webhook URL"):
             await self.open_add_integration()
-            await self.see_form_texts(user, ["key", "password", "url"])
+            await self.see_form(user, ["key", "password", "url"])
             await self.fill(**SETTINGS.credentials._asdict())
             await self.fill(url=f"{SETTINGS.simulator_url}/messages")
             await self.shot("03-setup-filled")
             await self.press("Submit")
-            pasting = self.dialog().get_by_text(
-                "Now paste this webhook URL", exact=False
-            )
-            await see(pasting).to_be_visible()
+            await see(
+                self.dialog().get_by_text("Now paste this webhook URL")
+            ).to_be_visible()
             link = self.dialog().locator("a[href*='/api/webhook/']")
             self.webhook_url = url = (await link.inner_text()).strip()
-            expect(
-                WEBHOOK_PATH.match(url) is not None, f"the webhook URL shown is {url!r}"
-            )
-            detail(f"the dialog shows the webhook URL {redact_webhook(url)}")
+            expect(bool(WEBHOOK_PATH.match(url)), f"the webhook URL shown is {url!r}")
+            detail(f"the dialog shows the webhook URL {demo.redact_webhook(url)}")
             await self.shot("04-setup-webhook-url")
             await self.press(re.compile("finish", re.IGNORECASE))
             await see(self.dialog()).to_be_hidden()
@@ -246,14 +220,12 @@ class Journeys:
             self.entry_id = entries[0]["entry_id"]
 
             await self.open_integration_page()
-            row = self.page.locator("ha-config-entry-row").first
+            row = self.entry_row()
             await see(row).to_contain_text("Tatango SMS")
             await see(row).to_contain_text("SMS Gateway")
             for problem in ("Failed", "Not loaded", "Retrying", "Disabled"):
                 await see(row.get_by_text(problem)).to_have_count(0)
-            detail(
-                "Devices & services > Tatango SMS lists the entry, its device, no error"
-            )
+            detail("Devices & services > Tatango SMS: the entry, its device, no error")
             await self.shot("05-setup-entry")
             await self.h.wait_for("the entry to be loaded", self.entry_loaded, 30)
             detail("REST: the entry is loaded")
@@ -262,11 +234,11 @@ class Journeys:
         """Journey: add a recipient; its device, notify entity and opt-in sensor appear."""
         strings = self.strings_of("config_subentries", "recipient", "step", "user")
         async with self.h.step(
-            f"journey: add recipient {RECIPIENT!r}, typed {NUMBER_TYPED!r}"
+            f"journey: add recipient {RECIPIENT!r}, {NUMBER_TYPED!r}"
         ):
             await self.open_integration_page()
             await self.press("Add recipient", self.page)
-            await self.see_form_texts(strings, ["name", "phone_number"])
+            await self.see_form(strings, ["name", "phone_number"])
             await self.fill(name=RECIPIENT, phone_number=NUMBER_TYPED)
             await self.shot("07-add-recipient")
             await self.press("Submit")
@@ -289,22 +261,16 @@ class Journeys:
             )
             await self.shot("09-recipient-device")
             notify, sensor = "notify.alice", "sensor.alice_opt_in_status"
-            states = [
-                (await self.state(entity))["state"] for entity in (notify, sensor)
-            ]
+            states = [(await self.h.state(e))["state"] for e in (notify, sensor)]
             detail(f"REST: {notify} {states[0]!r}, {sensor} {states[1]!r}")
 
     async def send(self) -> None:
         """Journey: send from Tools > Actions; the phone page shows it; the sensor says invited."""
-        async with self.h.step(
-            "journey: send — Tools > Actions, notify.send_message to Alice"
-        ):
+        async with self.h.step("journey: send — Tools > Actions, notify.send_message"):
             await self.page.goto(f"{SETTINGS.ha_url}/developer-tools/action")
             await self.text("Action").click()
             picker = self.page.locator("ha-service-picker ha-picker-combo-box")
-            await picker.get_by_placeholder("Search").fill(
-                "Send a notification message"
-            )
+            await picker.get_by_placeholder("Search").fill("Send a notification")
             await picker.get_by_text("notify.send_message").click()
             await self.press("Add target", self.page)
             targets = self.page.locator("ha-target-picker ha-picker-combo-box")
@@ -320,18 +286,15 @@ class Journeys:
             await message.fill(MESSAGE)
             await see(message).to_have_value(MESSAGE)
             await self.shot("10-send-action")
-            before = len(await self.requests())
+            before = len(await self.h.requests())
             await self.press("Perform action", self.page)
-            got = lambda: self._more_requests(before)  # noqa: E731
-            await self.h.wait_for("the gateway to get the SMS", got, 20)
+            await self.h.wait_for("the SMS", lambda: self.h.requests(before), 20)
             failed = self.page.get_by_text("Failed to perform the action", exact=False)
             await see(failed).to_have_count(0)
-            request = (await self.requests())[before]
+            request = (await self.h.requests())[before]
             ok = request["recipient"] == NUMBER and request["status"] == 202
             expect(ok, f"the gateway got {show(request)}")
-            detail(
-                f"the gateway got it for {NUMBER} and answered 202 (invited to opt in)"
-            )
+            detail(f"the gateway got it for {NUMBER}, answered 202 (invited to opt in)")
 
             self.phone = await self.context.new_page()
             await self.phone.goto(f"{SETTINGS.simulator_url}/#{NUMBER}")
@@ -342,9 +305,7 @@ class Journeys:
             await see(thread.locator("#messages")).to_contain_text(accepted)
             status = "invited, not opted in"
             await see(thread.locator("#thread-status")).to_have_text(status)
-            detail(
-                f"the phone page (second tab) shows the SMS, {accepted!r}, {status!r}"
-            )
+            detail(f"the phone page (a second tab) shows it, {accepted!r}, {status!r}")
             await self.shot("11-phone-page-received", self.phone)
 
             await self.page.bring_to_front()
@@ -352,41 +313,24 @@ class Journeys:
             await see(self.card("Sensors")).to_contain_text("Invited")
             detail("Alice's device page: Opt-in status Invited")
             await self.shot("12-recipient-opt-in-status")
-            sensor = await self.state("sensor.alice_opt_in_status")
+            sensor = await self.h.state("sensor.alice_opt_in_status")
             expect(sensor["state"] == "invited", f"sensor {show(sensor)}")
-
-    async def _more_requests(self, before: int) -> bool:
-        return len(await self.requests()) > before
 
     async def receive(self) -> None:
         """Journey: text Home Assistant from the phone page; the event entity shows it."""
-        title = (
-            f"journey: receive — the webhook URL into the phone page, text {INCOMING!r}"
-        )
-        async with self.h.step(title):
+        async with self.h.step(f"journey: receive — the phone page texts {INCOMING!r}"):
             await self.open_device("SMS Gateway")
             events = self.card("Events")
             await see(events).to_contain_text("Incoming SMS")
             await see(events).to_contain_text("Unknown")
             detail("the account's device page: Incoming SMS Unknown")
-            before = await self.state("event.tatango_sms_incoming_sms")
+            before = await self.h.state("event.tatango_sms_incoming_sms")
 
-            phone = self.phone
-            await phone.bring_to_front()
-            await phone.locator("#mo-url").fill(self.webhook_url)
-            await self.press("Save", phone)
-            await see(phone.locator("#notice")).to_have_text("Webhook URL saved.")
-            await phone.locator("#mo-sender").fill(NUMBER)
-            await phone.locator("#mo-content").fill(INCOMING)
-            await self.press("Send to Home Assistant", phone)
-            posted = "Posted to Home Assistant's webhook, which answered 200."
-            await see(phone.locator("#notice")).to_have_text(posted)
-            await see(phone.locator("#messages")).to_contain_text(INCOMING)
-            await see(phone.locator("#messages")).to_contain_text(
-                "webhook answered 200"
-            )
-            detail(f"the phone page: {posted!r}")
-            await self.shot("13-phone-page-sent", phone)
+            await self.phone.locator("#mo-url").fill(self.webhook_url)
+            await self.press("Save", self.phone)
+            await see(self.phone.locator("#notice")).to_have_text("Webhook URL saved.")
+            await self.phone.locator("#mo-sender").fill(NUMBER)
+            await self.text_home(INCOMING, MESSAGE, "13-phone-page-sent")
 
             await self.page.bring_to_front()
             await see(events).to_contain_text("Received")
@@ -407,7 +351,7 @@ class Journeys:
             shown = ", ".join(f"{k} {v!r}" for k, v in attributes.items())
             detail(f"its Details > Attributes: {shown}")
             await self.shot("14-incoming-sms")
-            after = await self.state("event.tatango_sms_incoming_sms")
+            after = await self.h.state("event.tatango_sms_incoming_sms")
             changed = after["state"] != before["state"]
             ok = changed and after["attributes"].get("content") == INCOMING
             expect(ok, f"event entity {show(after)}")
@@ -419,7 +363,7 @@ class Journeys:
         title = self.strings_of("config", "step", "reconfigure")["title"]
         async with self.h.step("journey: reconfigure shows the webhook URL again"):
             await self.open_integration_page()
-            await self.press("Menu", self.page.locator("ha-config-entry-row").first)
+            await self.press("Menu", self.entry_row())
             await self.text("Reconfigure").click()
             await see(self.dialog().get_by_text(title, exact=True)).to_be_visible()
             link = self.dialog().locator("a[href*='/api/webhook/']")
@@ -435,18 +379,13 @@ class Journeys:
         label = options["data"]["assist_agent_id"]
         async with self.h.step(f"journey: options — {label!r}: Home Assistant"):
             await self.open_integration_page()
-            await self.press(
-                "Configure", self.page.locator("ha-config-entry-row").first
-            )
+            await self.press("Configure", self.entry_row())
             # The frontend's agent picker shows no help text.
-            await self.see_form_texts(options, ["assist_senders"])
+            await self.see_form(options, ["assist_senders"])
             await self.dialog().get_by_label(label).click()
             await self.dialog().get_by_text("Home Assistant", exact=True).click()
-            await (
-                self.dialog()
-                .get_by_role("radio", name="Anyone")
-                .scroll_into_view_if_needed()
-            )
+            anyone = self.dialog().get_by_role("radio", name="Anyone")
+            await anyone.scroll_into_view_if_needed()
             await self.shot("16-assist-options")
             await self.press("Submit")
             await see(self.dialog()).to_be_hidden()
@@ -454,27 +393,31 @@ class Journeys:
             detail("saved; the entry loaded again")
 
     async def text_home(self, content: str, shown: str, shot: str) -> None:
-        """Text Home Assistant from the phone page; it shows the SMS called shown."""
+        """Text Home Assistant from the phone page; the last SMS to it says shown."""
         phone = self.phone
         await phone.bring_to_front()
         await phone.locator("#mo-content").fill(content)
         await self.press("Send to Home Assistant", phone)
-        await see(phone.locator("#messages li.mo").last).to_contain_text(content)
+        posted = "Posted to Home Assistant's webhook, which answered 200."
+        await see(phone.locator("#notice")).to_have_text(posted)
+        sent = phone.locator("#messages li.mo").last
+        await see(sent.locator(".bubble")).to_have_text(content)
+        await see(sent).to_contain_text("webhook answered 200")
         await see(phone.locator("#messages li.mt").last).to_contain_text(shown)
-        detail(f"the phone page shows {content!r} and {shown!r}")
+        detail(f"the phone page shows {content!r}, {posted!r}, and {shown!r}")
         await self.shot(shot, phone)
 
     async def assist(self) -> None:
         """Journey: the phone texts "turn on the kitchen light"; Assist does and answers."""
-        async with self.h.step(f"journey: the phone opts in, texts {TURN_ON!r}"):
+        async with self.h.step(f"journey: the phone opts in, texts {demo.TURN_ON!r}"):
             await self.phone.bring_to_front()
             await self.press("Opt in", self.phone)
             await see(self.phone.locator("#thread-status")).to_have_text("opted in")
             await self.shot("17-phone-opted-in", self.phone)
             before = len(await self.h.requests())
-            await self.text_home(TURN_ON, "Turned on the light", "18-sms-assist")
-            await demo.answer_after(self.h, TURN_ON, before)
-            await self.h.wait_for(LIGHT, lambda: state_is(self.h, LIGHT, "on"), 10)
+            await self.text_home(demo.TURN_ON, "Turned on the light", "18-sms-assist")
+            await demo.answer_after(self.h, demo.TURN_ON, before)
+            await self.h.wait_for(LIGHT, lambda: demo.state_is(self.h, LIGHT, "on"), 10)
             detail(f"REST: {LIGHT} is on")
 
     async def ask(self) -> None:
@@ -484,7 +427,9 @@ class Journeys:
             await see(self.phone.locator("#messages")).to_contain_text(QUESTION)
             await self.shot("19-sms-question", self.phone)
             await self.text_home("yes", QUESTION, "20-sms-ask")
-            await self.h.wait_for(GARAGE, lambda: state_is(self.h, GARAGE, "off"), 10)
+            await self.h.wait_for(
+                GARAGE, lambda: demo.state_is(self.h, GARAGE, "off"), 10
+            )
             detail(f"REST: {GARAGE} is off")
 
     async def screenshot_failure(self) -> None:
