@@ -16,25 +16,14 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness import (
-    DOMAIN,
-    ROOT,
-    Credentials,
-    Harness,
-    Ports,
-    Settings,
-    detail,
-    expect,
-    run,
-    show,
-)
+import harness
+from harness import DOMAIN, ROOT, Harness, Settings, detail, expect, run, show
 
 # Texting the home: Assist's agent, a light it may turn on (lights are exposed
 # to Assist by default) and an automation that asks by SMS.
 ROUND_TRIPS_YAML = """
 conversation:
-input_boolean:
-  garage_door: {name: Garage door, initial: true}
+input_boolean: {garage_door: {name: Garage door, initial: true}}
 template:
   - light: [{name: Kitchen light, turn_on: [], turn_off: []}]
 automation:
@@ -47,16 +36,13 @@ automation:
       - if: "{{ reply.answer == 'YES' }}"
         then: [{action: input_boolean.turn_off, entity_id: input_boolean.garage_door}]
 """
-AGENT, TURN_ON, LIGHT = (
-    "conversation.home_assistant",
-    "turn on the kitchen light",
-    "light.kitchen_light",
-)
+AGENT, LIGHT = "conversation.home_assistant", "light.kitchen_light"
+TURN_ON = "turn on the kitchen light"
 QUESTION, GARAGE = "Close the garage? Reply YES or NO.", "input_boolean.garage_door"
 SETTINGS = Settings(
     name="demo",
-    ports=Ports(18123, 18124),
-    credentials=Credentials("demo-key", "demo-password"),
+    ports=harness.Ports(18123, 18124),
+    credentials=harness.Credentials("demo-key", "demo-password"),
     owner=("demo", "demo-owner-password"),
     yaml=ROUND_TRIPS_YAML,
 )
@@ -158,12 +144,12 @@ async def demo(h: Harness) -> None:
         form, _ = await h.flow("options/", entry_id, {"assist_agent_id": AGENT})
         fields = [field["name"] for field in form["data_schema"]]
         expect("assist_agent_id" in fields, f"options {fields}")
-        await h.wait_for("the entry to load again", lambda: h.entry_loaded(entry_id))
+        await h.wait_loaded(entry_id)
     async with h.step(f"{NUMBER} texts {TURN_ON!r}: the light is on, Assist answers"):
         before = len(await h.requests())
         await text_home(h, subscription, TURN_ON, assist=True)
         answer = await answer_after(h, TURN_ON, before)
-        await h.wait_for(LIGHT, lambda: state_is(h, LIGHT, "on"), 10)
+        await h.wait_for(LIGHT, lambda: h.state_is(LIGHT, "on"), 10)
         detail(f"{LIGHT} is on; Assist answered {answer!r}")
     async with h.step(f"an automation asks {QUESTION!r}; 'yes' closes the garage"):
         before = len(await h.requests())
@@ -172,15 +158,10 @@ async def demo(h: Harness) -> None:
         question = (await h.requests(before))[0]["message"]
         expect(question == QUESTION, f"the automation asked {question!r}")
         await text_home(h, subscription, "yes", reply_to_ask=True, assist=False)
-        await h.wait_for(GARAGE, lambda: state_is(h, GARAGE, "off"), 10)
+        await h.wait_for(GARAGE, lambda: h.state_is(GARAGE, "off"), 10)
         detail(f"the gateway got {QUESTION!r} before; now {GARAGE} is off")
 
-    async with h.step("stop Home Assistant; its log has no errors and no secrets"):
-        started = time.monotonic()
-        status = await h.stop_home_assistant()
-        detail(f"stopped with status {status} in {time.monotonic() - started:.1f} s")
-        expect(status == 0, f"Home Assistant exited with status {status}")
-        check_log(h, webhook_url)
+    await stop(h, webhook_url)
 
 
 async def send(h: Harness, why: str, *, status: int, outcome: str) -> None:
@@ -194,15 +175,13 @@ async def send(h: Harness, why: str, *, status: int, outcome: str) -> None:
         expect(ok, f"expected {show(expected)}")
         requests = await h.requests(before)
         expect(len(requests) == 1, f"the gateway got {len(requests)}: {show(requests)}")
-        names = [name for name, _ in requests[0]["fields"]]
-        answered = requests[0]["status"]
+        names, answered = [n for n, _ in requests[0]["fields"]], requests[0]["status"]
         detail(f"the gateway got fields {names}, answered {answered}")
-        fields = ["hash", "key", "message", "recipient"]
-        expect(sorted(names) == fields, f"fields {names}, expected exactly {fields}")
         form, (key, password) = dict(requests[0]["fields"]), h.settings.credentials
         expected = {"key": key, "recipient": NUMBER, "message": MESSAGE}
         expected["hash"] = gateway_hash(password, MESSAGE)  # md5(password + text)
         expect(form == expected, f"the gateway got {show(form)}, not {show(expected)}")
+        expect(len(names) == len(expected), f"fields {names}: one of each, no more")
         expect(answered == status, f"status {answered}")
         detail(f"key {key!r}, recipient {NUMBER}, message {MESSAGE!r}")
         detail(f"hash {form['hash']} = md5(password + message, UTF-8)")
@@ -234,9 +213,14 @@ async def answer_after(h: Harness, content: str, before: int) -> str:
     return str(sms["message"])
 
 
-async def state_is(h: Harness, entity_id: str, state: str) -> bool:
-    """Return whether the entity is in state."""
-    return bool((await h.state(entity_id))["state"] == state)
+async def stop(h: Harness, webhook_url: str) -> None:
+    """Stop Home Assistant; check its exit status and log."""
+    async with h.step("stop Home Assistant; its log has no errors and no secrets"):
+        started = time.monotonic()
+        status = await h.stop_home_assistant()
+        detail(f"stopped with status {status} in {time.monotonic() - started:.1f} s")
+        expect(status == 0, f"Home Assistant exited with status {status}")
+        check_log(h, webhook_url)
 
 
 def check_log(h: Harness, webhook_url: str) -> None:

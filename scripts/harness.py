@@ -89,6 +89,9 @@ class Settings:
         return f"http://127.0.0.1:{self.ports.simulator}"
 
 
+Check = Callable[[], Awaitable[Any]]  # an async check: truthy when done
+
+
 class RunError(Exception):
     """A step's result was not what it should be, or a process died."""
 
@@ -206,9 +209,7 @@ class Harness:
             if process is not None and process.poll() is not None:
                 raise RunError(f"{name} exited with status {process.returncode}")
 
-    async def wait_for(
-        self, what: str, check: Callable[[], Awaitable[Any]], timeout: float = 60
-    ) -> None:
+    async def wait_for(self, what: str, check: Check, timeout: float = 60) -> None:
         """Poll an async check until it returns truthy (errors count as not yet)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -242,6 +243,10 @@ class Harness:
         """Return an entity's state object (REST)."""
         state: dict[str, Any] = await self.ha("GET", f"/api/states/{entity_id}")
         return state
+
+    async def state_is(self, entity_id: str, state: str) -> bool:
+        """Return whether the entity is in state."""
+        return bool((await self.state(entity_id))["state"] == state)
 
     async def requests(self, after: int = 0) -> list[dict[str, Any]]:
         """Return what the gateway received, from request number after on."""
@@ -356,8 +361,12 @@ class Harness:
         """Add a recipient; wait until the entry is loaded again."""
         data = {"name": name, "phone_number": number}
         await self.flow("subentries/", [entry_id, "recipient"], data)
+        await self.wait_loaded(entry_id)
+
+    async def wait_loaded(self, entry_id: str, timeout: float = 30) -> None:
+        """Wait until the config entry is loaded (again)."""
         loaded = lambda: self.entry_loaded(entry_id)  # noqa: E731
-        await self.wait_for("the entry to load again", loaded, 30)
+        await self.wait_for("the entry to be loaded", loaded, timeout)
 
     def log_lines(self) -> list[re.Match[str]]:
         """Return the entries of Home Assistant's log."""

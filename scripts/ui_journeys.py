@@ -106,16 +106,15 @@ class Journeys:
     async def see_form(self, translations: dict[str, Any], fields: list[str]) -> None:
         """Check that the open form shows each field's translated label and help text."""
         dialog = self.dialog()
-        await see(
-            dialog.get_by_text(translations["title"], exact=True).first
-        ).to_be_visible()
+        title = dialog.get_by_text(translations["title"], exact=True).first
+        await see(title).to_be_visible()
         for field in fields:
             label = re.compile(rf"^{re.escape(translations['data'][field])}\*?$")
             await see(dialog.get_by_text(label).first).to_be_visible()
             help_text = translations["data_description"][field]
             await see(dialog.get_by_text(help_text, exact=True)).to_be_visible()
-        detail("labels: " + ", ".join(repr(translations["data"][f]) for f in fields))
-        detail("each with its help text")
+        labels = ", ".join(repr(translations["data"][f]) for f in fields)
+        detail(f"labels, each with its help text: {labels}")
 
     async def open_add_integration(self) -> None:
         """Open Settings > Devices & services > Add integration, search "Tatango", pick it."""
@@ -139,13 +138,8 @@ class Journeys:
 
     def card(self, heading: str) -> Locator:
         """Return the device page's card with this heading (Sensors, Events...)."""
-        return self.page.locator("ha-card").filter(
-            has=self.page.get_by_text(heading, exact=True)
-        )
-
-    async def entry_loaded(self) -> bool:
-        """Return whether the integration's entry is loaded (REST)."""
-        return await self.h.entry_loaded(self.entry_id)
+        has = self.page.get_by_text(heading, exact=True)
+        return self.page.locator("ha-card").filter(has=has)
 
     async def log_in(self) -> None:
         """Log in by typing, as a person does."""
@@ -165,9 +159,7 @@ class Journeys:
         """Journey: a wrong password with a test number shows the translated error."""
         user = self.strings_of("config", "step", "user")
         error = self.strings_of("config", "error", "invalid_auth")
-        async with self.h.step(
-            "journey: wrong credentials, a test number — Add integration"
-        ):
+        async with self.h.step("journey: wrong credentials with a test number"):
             await self.open_add_integration()
             await self.see_form(user, ["key", "password", "url", "test_recipient"])
             url = self.dialog().locator("input[name=url]")
@@ -205,9 +197,8 @@ class Journeys:
             await self.fill(url=f"{SETTINGS.simulator_url}/messages")
             await self.shot("03-setup-filled")
             await self.press("Submit")
-            await see(
-                self.dialog().get_by_text("Now paste this webhook URL")
-            ).to_be_visible()
+            pasting = self.dialog().get_by_text("Now paste this webhook URL")
+            await see(pasting).to_be_visible()
             link = self.dialog().locator("a[href*='/api/webhook/']")
             self.webhook_url = url = (await link.inner_text()).strip()
             expect(bool(WEBHOOK_PATH.match(url)), f"the webhook URL shown is {url!r}")
@@ -227,15 +218,13 @@ class Journeys:
                 await see(row.get_by_text(problem)).to_have_count(0)
             detail("Devices & services > Tatango SMS: the entry, its device, no error")
             await self.shot("05-setup-entry")
-            await self.h.wait_for("the entry to be loaded", self.entry_loaded, 30)
+            await self.h.wait_loaded(self.entry_id)
             detail("REST: the entry is loaded")
 
     async def add_recipient(self) -> None:
         """Journey: add a recipient; its device, notify entity and opt-in sensor appear."""
         strings = self.strings_of("config_subentries", "recipient", "step", "user")
-        async with self.h.step(
-            f"journey: add recipient {RECIPIENT!r}, {NUMBER_TYPED!r}"
-        ):
+        async with self.h.step(f"journey: recipient {RECIPIENT!r}, {NUMBER_TYPED!r}"):
             await self.open_integration_page()
             await self.press("Add recipient", self.page)
             await self.see_form(strings, ["name", "phone_number"])
@@ -249,16 +238,14 @@ class Journeys:
             await see(self.page.get_by_text("SMS recipient").first).to_be_visible()
             detail("the entry lists the recipient's device (SMS recipient)")
             await self.shot("08-recipient-listed")
-            await self.h.wait_for("the entry to be loaded again", self.entry_loaded, 30)
+            await self.h.wait_loaded(self.entry_id)
 
             await self.open_device("SMS recipient")
             await see(self.text(RECIPIENT)).to_be_visible()
             await see(self.card("Sensors")).to_contain_text("Opt-in status")
             await see(self.card("Sensors")).to_contain_text("Unknown")
             await see(self.card("Notifiers")).to_contain_text(RECIPIENT)
-            detail(
-                "its device page: Sensors 'Opt-in status' Unknown, Notifiers 'Alice'"
-            )
+            detail("device page: Sensors 'Opt-in status' Unknown, Notifiers 'Alice'")
             await self.shot("09-recipient-device")
             notify, sensor = "notify.alice", "sensor.alice_opt_in_status"
             states = [(await self.h.state(e))["state"] for e in (notify, sensor)]
@@ -335,9 +322,7 @@ class Journeys:
             await self.page.bring_to_front()
             await see(events).to_contain_text("Received")
             await see(events).not_to_contain_text("Unknown")
-            detail(
-                "the device page, left open, shows Incoming SMS Received (no reload)"
-            )
+            detail("the device page, left open, shows Received (no reload)")
             await events.get_by_text("Incoming SMS", exact=True).click()
             more_info = self.page.locator("ha-more-info-dialog")
             await self.press("Menu", more_info)
@@ -389,7 +374,7 @@ class Journeys:
             await self.shot("16-assist-options")
             await self.press("Submit")
             await see(self.dialog()).to_be_hidden()
-            await self.h.wait_for("the entry to be loaded again", self.entry_loaded, 30)
+            await self.h.wait_loaded(self.entry_id)
             detail("saved; the entry loaded again")
 
     async def text_home(self, content: str, shown: str, shot: str) -> None:
@@ -413,11 +398,10 @@ class Journeys:
             await self.phone.bring_to_front()
             await self.press("Opt in", self.phone)
             await see(self.phone.locator("#thread-status")).to_have_text("opted in")
-            await self.shot("17-phone-opted-in", self.phone)
             before = len(await self.h.requests())
             await self.text_home(demo.TURN_ON, "Turned on the light", "18-sms-assist")
             await demo.answer_after(self.h, demo.TURN_ON, before)
-            await self.h.wait_for(LIGHT, lambda: demo.state_is(self.h, LIGHT, "on"), 10)
+            await self.h.wait_for(LIGHT, lambda: self.h.state_is(LIGHT, "on"), 10)
             detail(f"REST: {LIGHT} is on")
 
     async def ask(self) -> None:
@@ -425,11 +409,8 @@ class Journeys:
         async with self.h.step(f"journey: an automation asks {QUESTION!r}; 'yes'"):
             await self.h.ha("POST", "/api/events/garage_left_open")
             await see(self.phone.locator("#messages")).to_contain_text(QUESTION)
-            await self.shot("19-sms-question", self.phone)
             await self.text_home("yes", QUESTION, "20-sms-ask")
-            await self.h.wait_for(
-                GARAGE, lambda: demo.state_is(self.h, GARAGE, "off"), 10
-            )
+            await self.h.wait_for(GARAGE, lambda: self.h.state_is(GARAGE, "off"), 10)
             detail(f"REST: {GARAGE} is off")
 
     async def screenshot_failure(self) -> None:
@@ -470,42 +451,31 @@ async def journeys(h: Harness, docs: Path | None) -> None:
         ui = Journeys(h, context, await context.new_page())
         try:
             await ui.log_in()
-            for journey in (ui.wrong_credentials, ui.setup, ui.add_recipient):
-                await journey()
-            for journey in (ui.send, ui.receive, ui.reconfigure):
-                await journey()
-            for journey in (ui.assist_options, ui.assist, ui.ask):
+            steps = [ui.wrong_credentials, ui.setup, ui.add_recipient, ui.send]
+            steps += [ui.receive, ui.reconfigure, ui.assist_options, ui.assist, ui.ask]
+            for journey in steps:
                 await journey()
         except (AssertionError, PlaywrightError, RunError):
             await ui.screenshot_failure()
             raise
-    async with h.step("stop Home Assistant; its log has no errors and no secrets"):
-        status = await h.stop_home_assistant()
-        expect(status == 0, f"Home Assistant exited with status {status}")
-        demo.check_log(h, ui.webhook_url)
+    await demo.stop(h, ui.webhook_url)
     print(f"ui journeys: {len(ui.taken)} screenshots in {SHOTS.relative_to(ROOT)}/")
     if docs is None:
         return
     from PIL import Image  # noqa: PLC0415  # Home Assistant's environment has Pillow
 
     docs.mkdir(parents=True, exist_ok=True)
-    for name in DOCS_IMAGES:  # palette-reduced: small PNGs
-        target = name.partition("-")[2] + ".png"
+    for name in DOCS_IMAGES:  # palette-reduced (median cut): small PNGs
+        target = docs / (name.partition("-")[2] + ".png")
         with Image.open(SHOTS / f"{name}.png") as image:
-            small = image.convert("RGB")
-            small = small.quantize(
-                128, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-            )
-            small.save(docs / target, optimize=True)
-        print(
-            f"      {(docs / target).relative_to(ROOT)}: {(docs / target).stat().st_size // 1024} KiB"
-        )
+            small = image.convert("RGB").quantize(128, dither=Image.Dither.NONE)
+            small.save(target, optimize=True)
+        print(f"      {target.relative_to(ROOT)}: {target.stat().st_size // 1024} KiB")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="ui_journeys.py", description=__doc__)
     parser.add_argument("--docs", type=Path, help="where the README's screenshots go")
-    docs = parser.parse_args().docs
-    docs = docs.resolve() if docs is not None else None
+    docs = docs.resolve() if (docs := parser.parse_args().docs) else None
     errors = (AssertionError, PlaywrightError)
     sys.exit(asyncio.run(run(SETTINGS, lambda h: journeys(h, docs), errors)))
