@@ -73,6 +73,7 @@ class Chaos:
         await self.h.start_home_assistant()
         await self.h.onboard(everything=False)
         self.entry_id = (await self.h.create_entry())[1]["result"]["entry_id"]
+        await self.h.reload_with("options/", self.entry_id, {"max_sms_per_hour": 0})
         await self.h.connect_ws()
         for entity in await self.h.ws_call({"type": "config/entity_registry/list"}):
             key = (entity["config_entry_id"], entity["translation_key"])

@@ -4,7 +4,9 @@
 Onboards over REST, sets the integration up through the config flow, adds a
 recipient, sends through ``tatango_sms.send_message`` and checks what the
 gateway got, has the gateway post an incoming SMS and waits for the event over
-the WebSocket API; then checks the log. Exits 1 on any mismatch.
+the WebSocket API, turns Assist on and texts the home (Assist answers; an
+automation's ``tatango_sms.ask`` gets "yes"); then checks the log. Exits 1 on
+any mismatch.
 """
 
 from __future__ import annotations
@@ -141,10 +143,10 @@ async def demo(h: Harness) -> None:
         await text_home(h, subscription, INCOMING, config_entry_id=entry_id, **expected)
 
     async with h.step(f"Options flow over REST: Assist answers SMS with {AGENT}"):
-        form, _ = await h.flow("options/", entry_id, {"assist_agent_id": AGENT})
+        assist = {"assist_agent_id": AGENT}
+        form, _ = await h.reload_with("options/", entry_id, assist)
         fields = [field["name"] for field in form["data_schema"]]
         expect("assist_agent_id" in fields, f"options {fields}")
-        await h.wait_loaded(entry_id)
     async with h.step(f"{NUMBER} texts {TURN_ON!r}: the light is on, Assist answers"):
         before = len(await h.requests())
         await text_home(h, subscription, TURN_ON, assist=True)

@@ -360,8 +360,13 @@ class Harness:
     async def add_recipient(self, entry_id: str, name: str, number: str) -> None:
         """Add a recipient; wait until the entry is loaded again."""
         data = {"name": name, "phone_number": number}
-        await self.flow("subentries/", [entry_id, "recipient"], data)
-        await self.wait_loaded(entry_id)
+        await self.reload_with("subentries/", [entry_id, "recipient"], data)
+
+    async def reload_with(self, kind: str, handler: Any, data: dict[str, Any]) -> Any:
+        """Run a flow that reloads the entry (kind "options/"...); wait; return flow()'s."""
+        shown = await self.flow(kind, handler, data)
+        await self.wait_loaded(handler[0] if isinstance(handler, list) else handler)
+        return shown
 
     async def wait_loaded(self, entry_id: str, timeout: float = 30) -> None:
         """Wait until the config entry is loaded (again)."""

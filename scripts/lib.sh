@@ -1,11 +1,8 @@
 # shellcheck shell=bash
-# Shared by the scripts here; source it (it defines functions and variables).
-# It finds or builds the Python each test leg needs and keeps a cached virtual
-# environment per leg; the same for a real Home Assistant, a browser and the
-# lint tools. The latest leg needs Python >= 3.14.2: looked for on PATH, in
-# pyenv and through uv, else (Debian/Ubuntu, as root) a Debian unstable root
-# filesystem built with mmdebstrap, where commands run by chroot with the
-# repository bind-mounted.
+# Sourced by the scripts here: a cached environment per test leg, for a real
+# Home Assistant, a browser and the lint tools. Python >= 3.14.2 (latest leg)
+# comes from PATH, pyenv or uv, else (Debian/Ubuntu, as root) a Debian unstable
+# root filesystem built with mmdebstrap, run by chroot with the repository bound.
 
 CACHE=${TATANGO_CACHE:-$ROOT/.cache}
 ROOTFS=$CACHE/rootfs-sid

@@ -39,6 +39,7 @@ TRANSLATIONS = ROOT / "custom_components" / "tatango_sms" / "translations" / "en
 WRONG_PASSWORD = "not-the-password"  # noqa: S105
 TEST_NUMBER_TYPED = "(206) 555-0199"
 INCOMING = "LIGHTS ON please"
+ENTRIES = "/api/config/config_entries/entry"
 WEBHOOK_PATH = re.compile(r"^http://127\.0\.0\.1:\d+/api/webhook/[0-9a-f]{32,}$")
 NEEDS_INTERNET = ("radio_browser", "met")  # set up by onboarding; they only retry here
 # The screenshots the README shows (--docs), named without their number.
@@ -79,8 +80,7 @@ class Journeys:
 
     async def entries(self) -> list[dict[str, Any]]:
         """Return the integration's config entries (REST)."""
-        entries = await self.h.ha("GET", "/api/config/config_entries/entry")
-        return [e for e in entries if e["domain"] == DOMAIN]
+        return list(await self.h.ha("GET", f"{ENTRIES}?domain={DOMAIN}"))
 
     def text(self, text: str) -> Locator:
         """Return the first element that shows exactly text."""
@@ -426,7 +426,7 @@ async def onboarding_settled(h: Harness) -> bool:
     """Return whether onboarding's flows are done and their entries past setting up."""
     if await h.ws_call({"type": "config_entries/flow/progress"}):
         return False
-    entries = await h.ha("GET", "/api/config/config_entries/entry")
+    entries = await h.ha("GET", ENTRIES)
     busy = any(e["state"] in ("not_loaded", "setup_in_progress") for e in entries)
     return "radio_browser" in {e["domain"] for e in entries} and not busy
 
@@ -442,10 +442,9 @@ async def journeys(h: Harness, docs: Path | None) -> None:
         # What onboarding's location step asks for (else a repair says it is missing).
         await h.ws_call({"type": "config/core/update", "country": "US"})
         await h.wait_for("onboarding's integrations", lambda: onboarding_settled(h), 30)
-        for entry in await h.ha("GET", "/api/config/config_entries/entry"):
+        for entry in await h.ha("GET", ENTRIES):
             if entry["domain"] in NEEDS_INTERNET:
-                path = f"/api/config/config_entries/entry/{entry['entry_id']}"
-                await h.ha("DELETE", path)
+                await h.ha("DELETE", f"{ENTRIES}/{entry['entry_id']}")
                 detail(f"removed {entry['title']!r} ({entry['state']})")
     async with h.browser(VIEWPORT, TIMEOUT_MS) as context:
         ui = Journeys(h, context, await context.new_page())

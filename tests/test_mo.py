@@ -553,6 +553,11 @@ for path in sorted(package.rglob("*.py")):
                 except ImportError:
                     pass  # a name, not a module
 
+modules = [
+    ".".join(path.with_suffix("").parts).removesuffix(".__init__")
+    for path in sorted(package.rglob("*.py"))
+]
+
 from homeassistant import block_async_io
 
 block_async_io.enable()
@@ -562,8 +567,7 @@ assert hasattr(importlib.import_module, "__wrapped__"), "detection is off"
 async def main() -> None:
     # The import statement, as a component's setup would: only the
     # integration's own imports may call the watched import_module.
-    for path in sorted(package.rglob("*.py")):
-        module = ".".join(path.with_suffix("").parts).removesuffix(".__init__")
+    for module in modules:
         __import__(module)
     from custom_components.tatango_sms.tatango.mo import MOError, parse_mo
 
