@@ -19,7 +19,7 @@ import json
 import os
 from pathlib import Path
 import platform
-import statistics
+from statistics import median
 import sys
 import time
 from typing import Any, NamedTuple
@@ -94,11 +94,6 @@ def cpu_plan() -> tuple[frozenset[int], list[int]]:
     return frozenset({cpus[-1]}), [cpus[0]]
 
 
-def median(values: list[float]) -> float:
-    """Return the median."""
-    return statistics.median(values)
-
-
 def show_all(values: dict[str, float], style: str) -> str:
     """Return "name value, ..." for printing."""
     return ", ".join(f"{name} {style.format(value)}" for name, value in values.items())
@@ -124,9 +119,7 @@ class Bench:
         """Add a Markdown table: header "a | b | c", the first column left."""
         rule = "|---" + "|---:" * header.count("|") + "|"
         self.lines += ["", title, "", f"| {header} |", rule]
-        self.lines += [
-            "| " + " | ".join(str(cell) for cell in row) + " |" for row in rows
-        ]
+        self.lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
 
     def target(self, name: str, value: str, ok: bool) -> None:
         """Record a target's outcome."""
@@ -165,11 +158,8 @@ class Bench:
         spec = {"port": self.h.settings.ports.ha, "path": path, "count": count}
         spec |= {"concurrency": concurrency, "bodies": bodies, "cpus": self.load_cpus}
         before = await self.helper("stats")
-        generator = (sys.executable, HERE / "bench_load.py")
-        pipe = asyncio.subprocess.PIPE
-        process = await asyncio.create_subprocess_exec(
-            *generator, stdin=pipe, stdout=pipe
-        )
+        args, pipe = (sys.executable, HERE / "bench_load.py"), asyncio.subprocess.PIPE
+        process = await asyncio.create_subprocess_exec(*args, stdin=pipe, stdout=pipe)
         output, _ = await process.communicate(json.dumps(spec).encode())
         if process.returncode:
             raise RunError(f"the load generator exited with {process.returncode}")
@@ -207,23 +197,17 @@ class Bench:
             # adds (interrupts are charged to whatever runs).
             cpu = {t: min(r["cpu_us"] for r in rs) for t, rs in runs.items()}
             rate = {t: median([r["rate"] for r in rs]) for t, rs in runs.items()}
-            ours = runs["ours"]
-            p50, p99 = (
-                median([r["latencies_ms"][p] for r in ours]) for p in ("p50", "p99")
-            )
+            ours, cpus = runs["ours"], " / ".join(f"{v:.0f}" for v in cpu.values())
+            latencies = [r["latencies_ms"] for r in ours]
+            p50, p99 = (median([x[p] for x in latencies]) for p in ("p50", "p99"))
             ratio, counted = cpu["ours"] / cpu["floor"], sum(r["count"] for r in ours)
-            rows.append(
-                [c, " / ".join(f"{v:.0f}" for v in cpu.values()), f"{ratio:.3f}"]
-            )
+            rows.append([c, cpus, f"{ratio:.3f}"])
             rows[-1] += [" / ".join(f"{v:,.0f}" for v in rate.values())]
             rows[-1] += [f"{p50:.2f} / {p99:.2f}", f"{counted:,}"]
             name = f"MO at concurrency {c}: ours <= {MO_FLOOR_TARGET}x the floor"
-            self.target(
-                f"{name} (HA CPU per MO)", f"{ratio:.3f}x", ratio <= MO_FLOOR_TARGET
-            )
-            self.log(
-                f"MO concurrency {c}: HA CPU µs/MO, ours / floor / no-op {rows[-1][1]}"
-            )
+            ok = ratio <= MO_FLOOR_TARGET
+            self.target(f"{name} (HA CPU per MO)", f"{ratio:.3f}x", ok)
+            self.log(f"MO concurrency {c}: HA CPU µs/MO, ours / floor / no-op {cpus}")
         rounds, count = self.sizes.mo
         title = (
             f"**MO receive** — Home Assistant's CPU per MO, best of {rounds} rounds of "
@@ -241,9 +225,8 @@ class Bench:
         self.log("MO ladder, HA CPU µs/MO: " + show_all(cpu, "{:.0f}"))
         rows = [[LADDER["noop"], f"{cpu['noop']:.0f}", ""]]
         for lower, step in zip(list(LADDER)[:-2], list(LADDER)[1:-1], strict=True):
-            rows.append(
-                [LADDER[step], f"{cpu[step]:.0f}", f"{cpu[step] - cpu[lower]:+.0f}"]
-            )
+            added = f"{cpu[step] - cpu[lower]:+.0f}"
+            rows.append([LADDER[step], f"{cpu[step]:.0f}", added])
         over = f"{cpu['floor'] - cpu['noop']:+.0f} over the no-op"
         rows.append([LADDER["floor"], f"{cpu['floor']:.0f}", over])
         rounds, count = self.sizes.ladder
@@ -255,10 +238,8 @@ class Bench:
         self.table(title, "webhook | HA CPU µs/MO | added by the step", rows)
         body = {"entry_id": self.entry_id, "body": BODIES[2], "repeat": count}
         relayed = await self.helper("relayed", body)
-        if relayed["events"] != count:
-            raise RunError(
-                f"the handler fired {relayed['events']} events for {count} MOs"
-            )
+        if (events := relayed["events"]) != count:
+            raise RunError(f"the handler fired {events} events for {count} MOs")
         self.figures["relayed_us"] = relayed["us"]
         noop, floor, ours, parse = (cpu[k] for k in ("noop", "floor", "ours", "parse"))
         gap = (
@@ -271,9 +252,8 @@ class Bench:
 
     async def memory(self) -> None:
         """Home Assistant's RSS before and after many MOs."""
-        bodies = [
-            mo_xml(SAVED[i % 20], f"{MO_CONTENTS[i % 4]} #{i}") for i in range(200)
-        ]
+        texts = (f"{MO_CONTENTS[i % 4]} #{i}" for i in range(200))
+        bodies = [mo_xml(SAVED[i % 20], text) for i, text in enumerate(texts)]
         total, samples = self.sizes.memory
         rss = [(await self.helper("stats?gc=1"))["rss"] / 2**20]
         for sample in range(samples):
@@ -301,10 +281,8 @@ class Bench:
         url = f"{s.simulator_url}/messages"
 
         async def post(number: str) -> None:
-            async with (
-                bound,
-                raw.post(url, data={**form, "recipient": number}) as answer,
-            ):
+            data = {**form, "recipient": number}
+            async with bound, raw.post(url, data=data) as answer:
                 await answer.read()
                 if answer.status != 200:
                     raise RunError(f"the simulator answered {answer.status}")
@@ -376,14 +354,10 @@ class Bench:
         if self.cost:
             self.table("**Cost on Home Assistant**", "measure | value", self.cost)
         problems = []
-        for m in self.h.log_lines():
-            ours = (
-                "tatango" in m["logger"] or "custom_components/tatango" in m["message"]
-            )
-            if ours and m["level"] in ("WARNING", "ERROR", "CRITICAL"):
-                problems.append(
-                    f"    {m['level']} [{m['logger']}] {m['message']}"[:300]
-                )
+        for m in self.h.log_lines():  # of the integration, or about it
+            line = f"    {m['level']} [{m['logger']}] {m['message']}"
+            if m["level"] in ("WARNING", "ERROR", "CRITICAL") and "tatango" in line:
+                problems.append(line[:300])
         if problems:
             about = "Warnings and errors of (or about) the integration in its log:"
             self.lines += ["", about, *problems]
@@ -396,12 +370,10 @@ def machine(ha_cpus: frozenset[int], load_cpus: list[int]) -> str:
     version = importlib.metadata.version
     # Built without a compiler, every event and state change costs more.
     built = importlib.util.find_spec("ulid_transform._ulid_impl")
-    ulid = (
-        f"{version('ulid-transform')} ({'C++ extension' if built else 'pure Python'})"
-    )
-    pinning = (
-        f"HA on CPU {min(ha_cpus)}, load on CPU {load_cpus[0]}" if ha_cpus else "none"
-    )
+    ulid = "C++ extension" if built else "pure Python"
+    ulid = f"{version('ulid-transform')} ({ulid})"
+    pinning = "none" if not ha_cpus else f"HA on CPU {min(ha_cpus)}"
+    pinning += f", load on CPU {load_cpus[0]}" if ha_cpus else ""
     return (
         f"{os.cpu_count()} × {models[0] if models else '?'} (pinning: {pinning}); Home "
         f"Assistant {version('homeassistant')}, Python {platform.python_version()}, "
@@ -454,14 +426,11 @@ def main() -> int:
     kind = " — QUICK RUN" if args.quick else kind
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     head = f"Run {date} in {seconds:.0f} s on {machine(ha_cpus, load_cpus)}{kind}"
-    checked = not args.smoke
-    if checked:
+    if checked := not args.smoke:
         bench.table("**Targets**", "target | measured | ", bench.targets)
     text = "\n".join([head, *bench.lines])
     report = {"table": text, "sizes": sizes._asdict(), "figures": bench.figures}
-    OUTPUT.write_text(
-        json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8"
-    )
+    OUTPUT.write_text(json.dumps(report, indent=1, ensure_ascii=False), "utf-8")
     print(f"\n{text}\n\nbench: written to {OUTPUT.relative_to(ROOT)}", flush=True)
     if args.record:
         document = BENCHMARKS_MD.read_text(encoding="utf-8")
@@ -469,9 +438,8 @@ def main() -> int:
         if not begin or MARKERS[1] not in rest:
             print(f"bench: not recorded: {BENCHMARKS_MD.name} lacks {MARKERS}")
             return 1
-        document = (
-            f"{before}{begin}\n{text}\n{MARKERS[1]}{rest.partition(MARKERS[1])[2]}"
-        )
+        after = rest.partition(MARKERS[1])[2]
+        document = f"{before}{begin}\n{text}\n{MARKERS[1]}{after}"
         BENCHMARKS_MD.write_text(document, encoding="utf-8")
         print(f"bench: the table is in {BENCHMARKS_MD.name}", flush=True)
     if not checked:

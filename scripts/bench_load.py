@@ -71,9 +71,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     requests = [head.format(len(body)).encode() + body for body in bodies]
     connections = []
     for _ in range(spec["concurrency"]):
-        _, connection = await loop.create_connection(
-            Connection, "127.0.0.1", spec["port"]
-        )
+        where = ("127.0.0.1", spec["port"])
+        _, connection = await loop.create_connection(Connection, *where)
         connections.append(connection)
     latencies, statuses, next_index = [0] * count, dict[int, int](), 0
 
@@ -88,10 +87,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
     usage, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     await asyncio.gather(*(worker(c) for c in connections))
-    seconds, used = (
-        time.perf_counter() - started,
-        resource.getrusage(resource.RUSAGE_SELF),
-    )
+    seconds = time.perf_counter() - started
+    used = resource.getrusage(resource.RUSAGE_SELF)
     cpu = used.ru_utime + used.ru_stime - usage.ru_utime - usage.ru_stime
     for connection in connections:
         if connection.transport is not None:

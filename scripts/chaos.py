@@ -90,26 +90,19 @@ class Chaos:
         """Start Home Assistant again; wait until the entry is loaded."""
         started = time.monotonic()
         await self.h.start_home_assistant()
-        loaded = lambda: self.h.entry_loaded(self.entry_id)  # noqa: E731
-        await self.h.wait_for("the entry to be loaded", loaded, 120)
+        await self.h.wait_loaded(self.entry_id, 120)
         self.restarts.append(time.monotonic() - started)
-
-    async def requests(self) -> list[dict[str, Any]]:
-        """Return every request the simulator recorded."""
-        state = await self.h.gateway("GET", "/control/state")
-        return list(state["requests"])
 
     async def deliveries(self) -> int:
         """Return how many requests the simulator answered 200 (first tries got 503)."""
-        return sum(r["status"] == 200 for r in await self.requests())
+        return sum(r["status"] == 200 for r in await self.h.requests())
 
     async def queued(self) -> int:
         """Return how many messages the outbox holds (its sensor), -1 if unknown yet."""
         with contextlib.suppress(
             RunError, ClientError, OSError, TimeoutError, ValueError
         ):
-            state = (await self.h.ha("GET", f"/api/states/{self.sensor}"))["state"]
-            return int(state)
+            return int((await self.h.state(self.sensor))["state"])
         return -1
 
     def events(self) -> list[tuple[str, Any]]:
@@ -214,7 +207,7 @@ class Chaos:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         self.log("the outbox is empty")
-        requests = await self.requests()
+        requests = await self.h.requests()
         expect(await self.h.stop_home_assistant() == 0, "Home Assistant did not stop")
         self.account(requests)
 

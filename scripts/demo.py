@@ -4,7 +4,9 @@
 Onboards over REST, sets the integration up through the config flow, adds a
 recipient, sends through ``tatango_sms.send_message`` and checks what the
 gateway got, has the gateway post an incoming SMS and waits for the event over
-the WebSocket API; then checks the log. Exits 1 on any mismatch.
+the WebSocket API, turns Assist on and texts the home (Assist answers; an
+automation's ``tatango_sms.ask`` gets "yes"); then checks the log. Exits 1 on
+any mismatch.
 """
 
 from __future__ import annotations
@@ -13,26 +15,38 @@ import asyncio
 import hashlib
 import sys
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
-from harness import (
-    DOMAIN,
-    ROOT,
-    Credentials,
-    Harness,
-    Ports,
-    Settings,
-    detail,
-    expect,
-    run,
-    show,
-)
+import harness
+from harness import DOMAIN, ROOT, Harness, Settings, detail, expect, run, show
 
+# Texting the home: Assist's agent, a light it may turn on (lights are exposed
+# to Assist by default) and an automation that asks by SMS.
+ROUND_TRIPS_YAML = """
+conversation:
+input_boolean: {garage_door: {name: Garage door, initial: true}}
+template:
+  - light: [{name: Kitchen light, turn_on: [], turn_off: []}]
+automation:
+  - alias: Close the garage by SMS
+    triggers: [{trigger: event, event_type: garage_left_open}]
+    actions:
+      - action: tatango_sms.ask
+        data: {recipient: Alice, message: Close the garage?, answers: ["YES", "NO"]}
+        response_variable: reply
+      - if: "{{ reply.answer == 'YES' }}"
+        then: [{action: input_boolean.turn_off, entity_id: input_boolean.garage_door}]
+"""
+AGENT, LIGHT = "conversation.home_assistant", "light.kitchen_light"
+TURN_ON = "turn on the kitchen light"
+QUESTION, GARAGE = "Close the garage? Reply YES or NO.", "input_boolean.garage_door"
 SETTINGS = Settings(
     name="demo",
-    ports=Ports(18123, 18124),
-    credentials=Credentials("demo-key", "demo-password"),
+    ports=harness.Ports(18123, 18124),
+    credentials=harness.Credentials("demo-key", "demo-password"),
     owner=("demo", "demo-owner-password"),
+    yaml=ROUND_TRIPS_YAML,
 )
 RECIPIENT, NUMBER_TYPED, NUMBER = "Alice", "(206) 555-0123", "2065550123"
 MESSAGE = "Garage door open for 10 min — café ✓"  # non-ASCII: the hash covers UTF-8
@@ -70,28 +84,19 @@ async def start(h: Harness) -> None:
         onboarding = await h.ha("GET", "/api/onboarding")
         answered, where = time.monotonic() - h.started, h.config.relative_to(ROOT)
         detail(f"answers after {answered:.1f} s; configuration in {where}/")
-        detail(
-            f"onboarding to do: {', '.join(o['step'] for o in onboarding if not o['done'])}"
-        )
-    async with h.step(
-        "onboard over REST: owner, token, core config, analytics, integration"
-    ):
+        todo = ", ".join(o["step"] for o in onboarding if not o["done"])
+        detail(f"onboarding to do: {todo}")
+    async with h.step("onboard over REST: owner, token, core config, analytics..."):
         await h.onboard()
         detail(f"owner {s.owner[0]!r}; access token of {len(h.token)} characters")
-        detail(
-            f"running {time.monotonic() - h.started:.1f} s after its start; onboarded"
-        )
+        detail(f"running {time.monotonic() - h.started:.1f} s after start; onboarded")
 
 
 async def demo(h: Harness) -> None:
     """Run every step."""
-    print(
-        "demo: Home Assistant and the Tatango gateway simulator, end to end", flush=True
-    )
+    print("demo: Home Assistant and the gateway simulator, end to end", flush=True)
     await start(h)
-    async with h.step(
-        "connect to the WebSocket API; HTTP settings confirmed, no trial"
-    ):
+    async with h.step("connect to the WebSocket API; HTTP settings confirmed"):
         auth = await h.connect_ws()
         http = await h.ws_call({"type": "http/config"})
         stable, kind = http["stable"], http["active_config_type"]
@@ -134,57 +139,90 @@ async def demo(h: Harness) -> None:
 
     async with h.step(f"{NUMBER} texts Home Assistant: the simulator posts the MO"):
         await h.gateway("POST", "/control/mo_url", {"url": webhook_url})
-        body = {"sender": NUMBER, "content": INCOMING}
-        answer = await h.gateway("POST", "/control/mo", body)
-        detail(f"content {INCOMING!r}; the webhook answered {answer['status']}")
-        expect(answer["status"] == 200, f"webhook answered {answer['status']}")
-        event = await h.next_event(subscription)
-        kind, data = event["event_type"], event["data"]
-        detail(f"event over the WebSocket API: {kind} {show(data)}")
-        expected = {**body, "keyword": "PING", "recipient": RECIPIENT}
-        expected["config_entry_id"] = entry_id
-        wrong = {k: data.get(k) for k, v in expected.items() if data.get(k) != v}
-        expect(kind == EVENT and not wrong, f"unexpected data {show(wrong)}")
+        expected = {"keyword": "PING", "recipient": RECIPIENT, "assist": False}
+        await text_home(h, subscription, INCOMING, config_entry_id=entry_id, **expected)
 
+    async with h.step(f"Options flow over REST: Assist answers SMS with {AGENT}"):
+        assist = {"assist_agent_id": AGENT}
+        form, _ = await h.reload_with("options/", entry_id, assist)
+        fields = [field["name"] for field in form["data_schema"]]
+        expect("assist_agent_id" in fields, f"options {fields}")
+    async with h.step(f"{NUMBER} texts {TURN_ON!r}: the light is on, Assist answers"):
+        before = len(await h.requests())
+        await text_home(h, subscription, TURN_ON, assist=True)
+        answer = await answer_after(h, TURN_ON, before)
+        await h.wait_for(LIGHT, lambda: h.state_is(LIGHT, "on"), 10)
+        detail(f"{LIGHT} is on; Assist answered {answer!r}")
+    async with h.step(f"an automation asks {QUESTION!r}; 'yes' closes the garage"):
+        before = len(await h.requests())
+        await h.ha("POST", "/api/events/garage_left_open")
+        await h.wait_for("the question", lambda: h.requests(before), 10)
+        question = (await h.requests(before))[0]["message"]
+        expect(question == QUESTION, f"the automation asked {question!r}")
+        await text_home(h, subscription, "yes", reply_to_ask=True, assist=False)
+        await h.wait_for(GARAGE, lambda: h.state_is(GARAGE, "off"), 10)
+        detail(f"the gateway got {QUESTION!r} before; now {GARAGE} is off")
+
+    await stop(h, webhook_url)
+
+
+async def send(h: Harness, why: str, *, status: int, outcome: str) -> None:
+    """Call tatango_sms.send_message for the recipient and check the gateway's side."""
+    async with h.step(f"action {DOMAIN}.send_message to {RECIPIENT!r}: {why}"):
+        before = len(await h.requests())
+        got = await h.send(MESSAGE, [RECIPIENT])
+        detail(f"response {show({'recipients': got})}")
+        expected = {"recipient": NUMBER, "name": RECIPIENT, "outcome": outcome}
+        ok = len(got) == 1 and got[0].items() >= (expected | {"sms_sent": 1}).items()
+        expect(ok, f"expected {show(expected)}")
+        requests = await h.requests(before)
+        expect(len(requests) == 1, f"the gateway got {len(requests)}: {show(requests)}")
+        names, answered = [n for n, _ in requests[0]["fields"]], requests[0]["status"]
+        detail(f"the gateway got fields {names}, answered {answered}")
+        form, (key, password) = dict(requests[0]["fields"]), h.settings.credentials
+        expected = {"key": key, "recipient": NUMBER, "message": MESSAGE}
+        expected["hash"] = gateway_hash(password, MESSAGE)  # md5(password + text)
+        expect(form == expected, f"the gateway got {show(form)}, not {show(expected)}")
+        expect(len(names) == len(expected), f"fields {names}: one of each, no more")
+        expect(answered == status, f"status {answered}")
+        detail(f"key {key!r}, recipient {NUMBER}, message {MESSAGE!r}")
+        detail(f"hash {form['hash']} = md5(password + message, UTF-8)")
+
+
+async def text_home(h: Harness, subscription: int, content: str, **data: Any) -> None:
+    """Text Home Assistant from NUMBER (the simulator posts it); check the event's data."""
+    body = {"sender": NUMBER, "content": content}
+    answer = await h.gateway("POST", "/control/mo", body)
+    expect(answer["status"] == 200, f"the webhook answered {answer['status']}")
+    event = await h.next_event(subscription)
+    kind, got = event["event_type"], event["data"]
+    detail(f"the webhook answered 200; {kind} {show(got)}")
+    wrong = {k: got.get(k) for k, v in (data | body).items() if got.get(k) != v}
+    expect(kind == EVENT and not wrong, f"unexpected data {show(wrong)}")
+
+
+async def answer_after(h: Harness, content: str, before: int) -> str:
+    """Return the SMS to NUMBER after request before; the webhook did not wait for it."""
+    await h.wait_for("the answer", lambda: h.requests(before), 20)
+    state = await h.gateway("GET", "/control/state")
+    conversation = state["numbers"][NUMBER]["conversation"]
+    mo = [e for e in conversation if e["direction"] == "mo"][-1]
+    sms = state["requests"][before]
+    expect(sms["recipient"] == NUMBER and sms["status"] == 200, f"sent {show(sms)}")
+    expect(mo["text"] == content and mo["timestamp"] < sms["timestamp"], show(mo))
+    at = f"webhook answered at {mo['timestamp'][11:23]}, the answer reached"
+    detail(f"{at} the gateway at {sms['timestamp'][11:23]}")
+    return str(sms["message"])
+
+
+async def stop(h: Harness, webhook_url: str) -> None:
+    """Stop Home Assistant; check its exit status and log."""
     async with h.step("stop Home Assistant; its log has no errors and no secrets"):
         started = time.monotonic()
         status = await h.stop_home_assistant()
         detail(f"stopped with status {status} in {time.monotonic() - started:.1f} s")
         expect(status == 0, f"Home Assistant exited with status {status}")
         check_log(h, webhook_url)
-
-
-async def send(h: Harness, why: str, *, status: int, outcome: str) -> None:
-    """Call tatango_sms.send_message for the recipient and check the gateway's side."""
-    async with h.step(f"action {DOMAIN}.send_message to {RECIPIENT!r}: {why}"):
-        before = len((await h.gateway("GET", "/control/state"))["requests"])
-        got = await h.send(MESSAGE, [RECIPIENT])
-        detail(f"response {show({'recipients': got})}")
-        expected = {"recipient": NUMBER, "name": RECIPIENT, "outcome": outcome}
-        expected["sms_sent"] = 1
-        ok = len(got) == 1 and all(got[0].get(k) == v for k, v in expected.items())
-        expect(ok, f"expected {show(expected)}")
-        requests = (await h.gateway("GET", "/control/state"))["requests"][before:]
-        expect(len(requests) == 1, f"the gateway got {len(requests)}: {show(requests)}")
-        names = [name for name, _ in requests[0]["fields"]]
-        answered = requests[0]["status"]
-        detail(f"the gateway got fields {names}, answered {answered}")
-        fields = ["hash", "key", "message", "recipient"]
-        expect(sorted(names) == fields, f"fields {names}, expected exactly {fields}")
-        form, s = dict(requests[0]["fields"]), h.settings
-        key, password = s.credentials
-        digest = gateway_hash(password, MESSAGE)
-        expect(form["key"] == key, f"key {form['key']!r}")
-        expect(form["recipient"] == NUMBER, f"recipient {form['recipient']!r}")
-        expect(form["message"] == MESSAGE, f"message {form['message']!r}")
-        expect(
-            form["hash"] == digest, f"hash {form['hash']!r}, not md5(password + text)"
-        )
-        expect(answered == status, f"status {answered}")
-        detail(
-            f"key {form['key']!r}, recipient {form['recipient']}, message {MESSAGE!r}"
-        )
-        detail(f"hash {form['hash']} = md5(password + message, UTF-8)")
 
 
 def check_log(h: Harness, webhook_url: str) -> None:
@@ -198,9 +236,7 @@ def check_log(h: Harness, webhook_url: str) -> None:
         if DOMAIN in logger:
             problems.append(line)  # the integration itself complains
         elif level == "WARNING":
-            detail(
-                f"warning {'about us' if DOMAIN in message else '(not ours)'}: {line}"
-            )
+            detail(f"warning{' about us' if DOMAIN in message else ''}: {line}")
         elif any(name in message for name in NEEDS_INTERNET):
             detail(f"error, expected without internet access: {line}")
         elif logger.startswith(MISSING_SYSTEM_PACKAGES):

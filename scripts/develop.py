@@ -38,10 +38,8 @@ async def develop(h: Harness) -> None:
     """Run until interrupted, restarting Home Assistant when it asks to be."""
     # Home Assistant would write a default one, with default_config.
     configuration = h.config / "configuration.yaml"
-    expect(
-        configuration.is_file(),
-        "config/configuration.yaml is missing: git checkout config/",
-    )
+    missing = "config/configuration.yaml is missing: git checkout config/"
+    expect(configuration.is_file(), missing)
     await h.start_simulator()
     print(f">> starting Home Assistant on {S.ha_url} (log: config/home-assistant.log)")
     await h.start_home_assistant(timeout=300)

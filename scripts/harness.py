@@ -89,6 +89,9 @@ class Settings:
         return f"http://127.0.0.1:{self.ports.simulator}"
 
 
+Check = Callable[[], Awaitable[Any]]  # an async check: truthy when done
+
+
 class RunError(Exception):
     """A step's result was not what it should be, or a process died."""
 
@@ -206,9 +209,7 @@ class Harness:
             if process is not None and process.poll() is not None:
                 raise RunError(f"{name} exited with status {process.returncode}")
 
-    async def wait_for(
-        self, what: str, check: Callable[[], Awaitable[Any]], timeout: float = 60
-    ) -> None:
+    async def wait_for(self, what: str, check: Check, timeout: float = 60) -> None:
         """Poll an async check until it returns truthy (errors count as not yet)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -237,6 +238,19 @@ class Harness:
         """Call the simulator's control API; return the JSON answer (fail unless 200)."""
         url = self.settings.simulator_url + path
         return await self._call(method, url, json=body)
+
+    async def state(self, entity_id: str) -> dict[str, Any]:
+        """Return an entity's state object (REST)."""
+        state: dict[str, Any] = await self.ha("GET", f"/api/states/{entity_id}")
+        return state
+
+    async def state_is(self, entity_id: str, state: str) -> bool:
+        """Return whether the entity is in state."""
+        return bool((await self.state(entity_id))["state"] == state)
+
+    async def requests(self, after: int = 0) -> list[dict[str, Any]]:
+        """Return what the gateway received, from request number after on."""
+        return list((await self.gateway("GET", "/control/state"))["requests"][after:])
 
     async def answers(self) -> bool:
         """Return whether Home Assistant serves its frontend's manifest."""
@@ -348,12 +362,16 @@ class Harness:
         data = {"name": name, "phone_number": number}
         await self.reload_with("subentries/", [entry_id, "recipient"], data)
 
-    async def reload_with(self, kind: str, handler: Any, data: dict[str, Any]) -> None:
-        """Run a flow that reloads the entry (options: kind "options/"); wait for it."""
-        await self.flow(kind, handler, data)
-        entry_id = handler[0] if isinstance(handler, list) else handler
+    async def reload_with(self, kind: str, handler: Any, data: dict[str, Any]) -> Any:
+        """Run a flow that reloads the entry (kind "options/"...); wait; return flow()'s."""
+        shown = await self.flow(kind, handler, data)
+        await self.wait_loaded(handler[0] if isinstance(handler, list) else handler)
+        return shown
+
+    async def wait_loaded(self, entry_id: str, timeout: float = 30) -> None:
+        """Wait until the config entry is loaded (again)."""
         loaded = lambda: self.entry_loaded(entry_id)  # noqa: E731
-        await self.wait_for("the entry to load again", loaded, 30)
+        await self.wait_for("the entry to be loaded", loaded, timeout)
 
     def log_lines(self) -> list[re.Match[str]]:
         """Return the entries of Home Assistant's log."""
@@ -535,6 +553,7 @@ ULID_PURE_FILE = Path(sys.prefix) / "ulid-transform-pure"  # its rebuild failed 
 EXTRA_DOMAINS = (
     *("config", "frontend", "http", "logger", "google_translate", "met", "hassio"),
     *("radio_browser", "shopping_list", "assist_pipeline", "recorder"),
+    *("conversation", "template", "automation", "input_boolean"),  # scripts/demo's
 )
 # Not requirements, but without them Home Assistant warns that its HTTP
 # compression falls back to the slow zlib (its container image has them).

@@ -21,7 +21,7 @@ import sys
 from typing import Any
 
 import demo
-from demo import MESSAGE, NUMBER, NUMBER_TYPED, RECIPIENT, redact_webhook
+from demo import GARAGE, LIGHT, MESSAGE, NUMBER, NUMBER_TYPED, QUESTION, RECIPIENT
 from harness import DOMAIN, ROOT, Harness, RunError, detail, expect, run, show
 from playwright.async_api import (
     BrowserContext,
@@ -39,13 +39,14 @@ TRANSLATIONS = ROOT / "custom_components" / "tatango_sms" / "translations" / "en
 WRONG_PASSWORD = "not-the-password"  # noqa: S105
 TEST_NUMBER_TYPED = "(206) 555-0199"
 INCOMING = "LIGHTS ON please"
+ENTRIES = "/api/config/config_entries/entry"
 WEBHOOK_PATH = re.compile(r"^http://127\.0\.0\.1:\d+/api/webhook/[0-9a-f]{32,}$")
 NEEDS_INTERNET = ("radio_browser", "met")  # set up by onboarding; they only retry here
 # The screenshots the README shows (--docs), named without their number.
 DOCS_IMAGES = (
     *("01-setup-form", "02-setup-wrong-credentials", "04-setup-webhook-url"),
     *("07-add-recipient", "12-recipient-opt-in-status", "14-incoming-sms"),
-    "15-reconfigure-webhook-url",
+    *("15-reconfigure-webhook-url", "16-assist-options", "18-sms-assist", "20-sms-ask"),
 )
 
 
@@ -79,21 +80,15 @@ class Journeys:
 
     async def entries(self) -> list[dict[str, Any]]:
         """Return the integration's config entries (REST)."""
-        entries = await self.h.ha("GET", "/api/config/config_entries/entry")
-        return [e for e in entries if e["domain"] == DOMAIN]
-
-    async def state(self, entity_id: str) -> dict[str, Any]:
-        """Return an entity's state object (REST)."""
-        state: dict[str, Any] = await self.h.ha("GET", f"/api/states/{entity_id}")
-        return state
-
-    async def requests(self) -> list[dict[str, Any]]:
-        """Return what the gateway received."""
-        return list((await self.h.gateway("GET", "/control/state"))["requests"])
+        return list(await self.h.ha("GET", f"{ENTRIES}?domain={DOMAIN}"))
 
     def text(self, text: str) -> Locator:
         """Return the first element that shows exactly text."""
         return self.page.get_by_text(text, exact=True).first
+
+    def entry_row(self) -> Locator:
+        """Return the account's row on the integration's page."""
+        return self.page.locator("ha-config-entry-row").first
 
     def dialog(self) -> Locator:
         """Return the open config flow dialog."""
@@ -108,21 +103,18 @@ class Journeys:
         """Click the dialog's (or locator's) button called name."""
         await (locator or self.dialog()).get_by_role("button", name=name).first.click()
 
-    async def see_form_texts(
-        self, translations: dict[str, Any], fields: list[str]
-    ) -> None:
+    async def see_form(self, translations: dict[str, Any], fields: list[str]) -> None:
         """Check that the open form shows each field's translated label and help text."""
         dialog = self.dialog()
-        await see(
-            dialog.get_by_text(translations["title"], exact=True).first
-        ).to_be_visible()
+        title = dialog.get_by_text(translations["title"], exact=True).first
+        await see(title).to_be_visible()
         for field in fields:
             label = re.compile(rf"^{re.escape(translations['data'][field])}\*?$")
             await see(dialog.get_by_text(label).first).to_be_visible()
             help_text = translations["data_description"][field]
             await see(dialog.get_by_text(help_text, exact=True)).to_be_visible()
-        detail("labels: " + ", ".join(repr(translations["data"][f]) for f in fields))
-        detail("each with its help text")
+        labels = ", ".join(repr(translations["data"][f]) for f in fields)
+        detail(f"labels, each with its help text: {labels}")
 
     async def open_add_integration(self) -> None:
         """Open Settings > Devices & services > Add integration, search "Tatango", pick it."""
@@ -146,13 +138,8 @@ class Journeys:
 
     def card(self, heading: str) -> Locator:
         """Return the device page's card with this heading (Sensors, Events...)."""
-        return self.page.locator("ha-card").filter(
-            has=self.page.get_by_text(heading, exact=True)
-        )
-
-    async def entry_loaded(self) -> bool:
-        """Return whether the integration's entry is loaded (REST)."""
-        return await self.h.entry_loaded(self.entry_id)
+        has = self.page.get_by_text(heading, exact=True)
+        return self.page.locator("ha-card").filter(has=has)
 
     async def log_in(self) -> None:
         """Log in by typing, as a person does."""
@@ -172,14 +159,9 @@ class Journeys:
         """Journey: a wrong password with a test number shows the translated error."""
         user = self.strings_of("config", "step", "user")
         error = self.strings_of("config", "error", "invalid_auth")
-        title = (
-            'journey: wrong credentials with a test number — Add integration, "Tatango"'
-        )
-        async with self.h.step(title):
+        async with self.h.step("journey: wrong credentials with a test number"):
             await self.open_add_integration()
-            await self.see_form_texts(
-                user, ["key", "password", "url", "test_recipient"]
-            )
+            await self.see_form(user, ["key", "password", "url", "test_recipient"])
             url = self.dialog().locator("input[name=url]")
             await see(url).to_have_value("http://gateway.tatango.com/messages")
             detail("the Gateway URL field is shown, with the real gateway's URL")
@@ -191,7 +173,7 @@ class Journeys:
             await see(self.dialog().get_by_text(error, exact=True)).to_be_visible()
             detail(f"the form shows {error!r}")
             await self.shot("02-setup-wrong-credentials")
-            statuses = [r["status"] for r in await self.requests()]
+            statuses = [r["status"] for r in await self.h.requests()]
             expect(statuses == [401], f"the gateway answered {statuses}, not [401]")
             detail("the gateway got one test SMS and answered 401")
             # Closing cancels the flow once the dialog's closing animation ends.
@@ -208,25 +190,19 @@ class Journeys:
     async def setup(self) -> None:
         """Journey: set the integration up; the webhook URL is shown; the entry is loaded."""
         user = self.strings_of("config", "step", "user")
-        async with self.h.step(
-            "journey: setup — the simulator's URL, the webhook URL, Finish"
-        ):
+        async with self.h.step("journey: setup — the simulator's URL, the webhook URL"):
             await self.open_add_integration()
-            await self.see_form_texts(user, ["key", "password", "url"])
+            await self.see_form(user, ["key", "password", "url"])
             await self.fill(**SETTINGS.credentials._asdict())
             await self.fill(url=f"{SETTINGS.simulator_url}/messages")
             await self.shot("03-setup-filled")
             await self.press("Submit")
-            pasting = self.dialog().get_by_text(
-                "Now paste this webhook URL", exact=False
-            )
+            pasting = self.dialog().get_by_text("Now paste this webhook URL")
             await see(pasting).to_be_visible()
             link = self.dialog().locator("a[href*='/api/webhook/']")
             self.webhook_url = url = (await link.inner_text()).strip()
-            expect(
-                WEBHOOK_PATH.match(url) is not None, f"the webhook URL shown is {url!r}"
-            )
-            detail(f"the dialog shows the webhook URL {redact_webhook(url)}")
+            expect(bool(WEBHOOK_PATH.match(url)), f"the webhook URL shown is {url!r}")
+            detail(f"the dialog shows the webhook URL {demo.redact_webhook(url)}")
             await self.shot("04-setup-webhook-url")
             await self.press(re.compile("finish", re.IGNORECASE))
             await see(self.dialog()).to_be_hidden()
@@ -235,27 +211,23 @@ class Journeys:
             self.entry_id = entries[0]["entry_id"]
 
             await self.open_integration_page()
-            row = self.page.locator("ha-config-entry-row").first
+            row = self.entry_row()
             await see(row).to_contain_text("Tatango SMS")
             await see(row).to_contain_text("SMS Gateway")
             for problem in ("Failed", "Not loaded", "Retrying", "Disabled"):
                 await see(row.get_by_text(problem)).to_have_count(0)
-            detail(
-                "Devices & services > Tatango SMS lists the entry, its device, no error"
-            )
+            detail("Devices & services > Tatango SMS: the entry, its device, no error")
             await self.shot("05-setup-entry")
-            await self.h.wait_for("the entry to be loaded", self.entry_loaded, 30)
+            await self.h.wait_loaded(self.entry_id)
             detail("REST: the entry is loaded")
 
     async def add_recipient(self) -> None:
         """Journey: add a recipient; its device, notify entity and opt-in sensor appear."""
         strings = self.strings_of("config_subentries", "recipient", "step", "user")
-        async with self.h.step(
-            f"journey: add recipient {RECIPIENT!r}, typed {NUMBER_TYPED!r}"
-        ):
+        async with self.h.step(f"journey: recipient {RECIPIENT!r}, {NUMBER_TYPED!r}"):
             await self.open_integration_page()
             await self.press("Add recipient", self.page)
-            await self.see_form_texts(strings, ["name", "phone_number"])
+            await self.see_form(strings, ["name", "phone_number"])
             await self.fill(name=RECIPIENT, phone_number=NUMBER_TYPED)
             await self.shot("07-add-recipient")
             await self.press("Submit")
@@ -266,34 +238,26 @@ class Journeys:
             await see(self.page.get_by_text("SMS recipient").first).to_be_visible()
             detail("the entry lists the recipient's device (SMS recipient)")
             await self.shot("08-recipient-listed")
-            await self.h.wait_for("the entry to be loaded again", self.entry_loaded, 30)
+            await self.h.wait_loaded(self.entry_id)
 
             await self.open_device("SMS recipient")
             await see(self.text(RECIPIENT)).to_be_visible()
             await see(self.card("Sensors")).to_contain_text("Opt-in status")
             await see(self.card("Sensors")).to_contain_text("Unknown")
             await see(self.card("Notifiers")).to_contain_text(RECIPIENT)
-            detail(
-                "its device page: Sensors 'Opt-in status' Unknown, Notifiers 'Alice'"
-            )
+            detail("device page: Sensors 'Opt-in status' Unknown, Notifiers 'Alice'")
             await self.shot("09-recipient-device")
             notify, sensor = "notify.alice", "sensor.alice_opt_in_status"
-            states = [
-                (await self.state(entity))["state"] for entity in (notify, sensor)
-            ]
+            states = [(await self.h.state(e))["state"] for e in (notify, sensor)]
             detail(f"REST: {notify} {states[0]!r}, {sensor} {states[1]!r}")
 
     async def send(self) -> None:
         """Journey: send from Tools > Actions; the phone page shows it; the sensor says invited."""
-        async with self.h.step(
-            "journey: send — Tools > Actions, notify.send_message to Alice"
-        ):
+        async with self.h.step("journey: send — Tools > Actions, notify.send_message"):
             await self.page.goto(f"{SETTINGS.ha_url}/developer-tools/action")
             await self.text("Action").click()
             picker = self.page.locator("ha-service-picker ha-picker-combo-box")
-            await picker.get_by_placeholder("Search").fill(
-                "Send a notification message"
-            )
+            await picker.get_by_placeholder("Search").fill("Send a notification")
             await picker.get_by_text("notify.send_message").click()
             await self.press("Add target", self.page)
             targets = self.page.locator("ha-target-picker ha-picker-combo-box")
@@ -309,18 +273,15 @@ class Journeys:
             await message.fill(MESSAGE)
             await see(message).to_have_value(MESSAGE)
             await self.shot("10-send-action")
-            before = len(await self.requests())
+            before = len(await self.h.requests())
             await self.press("Perform action", self.page)
-            got = lambda: self._more_requests(before)  # noqa: E731
-            await self.h.wait_for("the gateway to get the SMS", got, 20)
+            await self.h.wait_for("the SMS", lambda: self.h.requests(before), 20)
             failed = self.page.get_by_text("Failed to perform the action", exact=False)
             await see(failed).to_have_count(0)
-            request = (await self.requests())[before]
+            request = (await self.h.requests())[before]
             ok = request["recipient"] == NUMBER and request["status"] == 202
             expect(ok, f"the gateway got {show(request)}")
-            detail(
-                f"the gateway got it for {NUMBER} and answered 202 (invited to opt in)"
-            )
+            detail(f"the gateway got it for {NUMBER}, answered 202 (invited to opt in)")
 
             self.phone = await self.context.new_page()
             await self.phone.goto(f"{SETTINGS.simulator_url}/#{NUMBER}")
@@ -331,9 +292,7 @@ class Journeys:
             await see(thread.locator("#messages")).to_contain_text(accepted)
             status = "invited, not opted in"
             await see(thread.locator("#thread-status")).to_have_text(status)
-            detail(
-                f"the phone page (second tab) shows the SMS, {accepted!r}, {status!r}"
-            )
+            detail(f"the phone page (a second tab) shows it, {accepted!r}, {status!r}")
             await self.shot("11-phone-page-received", self.phone)
 
             await self.page.bring_to_front()
@@ -341,48 +300,29 @@ class Journeys:
             await see(self.card("Sensors")).to_contain_text("Invited")
             detail("Alice's device page: Opt-in status Invited")
             await self.shot("12-recipient-opt-in-status")
-            sensor = await self.state("sensor.alice_opt_in_status")
+            sensor = await self.h.state("sensor.alice_opt_in_status")
             expect(sensor["state"] == "invited", f"sensor {show(sensor)}")
-
-    async def _more_requests(self, before: int) -> bool:
-        return len(await self.requests()) > before
 
     async def receive(self) -> None:
         """Journey: text Home Assistant from the phone page; the event entity shows it."""
-        title = (
-            f"journey: receive — the webhook URL into the phone page, text {INCOMING!r}"
-        )
-        async with self.h.step(title):
+        async with self.h.step(f"journey: receive — the phone page texts {INCOMING!r}"):
             await self.open_device("SMS Gateway")
             events = self.card("Events")
             await see(events).to_contain_text("Incoming SMS")
             await see(events).to_contain_text("Unknown")
             detail("the account's device page: Incoming SMS Unknown")
-            before = await self.state("event.tatango_sms_incoming_sms")
+            before = await self.h.state("event.tatango_sms_incoming_sms")
 
-            phone = self.phone
-            await phone.bring_to_front()
-            await phone.locator("#mo-url").fill(self.webhook_url)
-            await self.press("Save", phone)
-            await see(phone.locator("#notice")).to_have_text("Webhook URL saved.")
-            await phone.locator("#mo-sender").fill(NUMBER)
-            await phone.locator("#mo-content").fill(INCOMING)
-            await self.press("Send to Home Assistant", phone)
-            posted = "Posted to Home Assistant's webhook, which answered 200."
-            await see(phone.locator("#notice")).to_have_text(posted)
-            await see(phone.locator("#messages")).to_contain_text(INCOMING)
-            await see(phone.locator("#messages")).to_contain_text(
-                "webhook answered 200"
-            )
-            detail(f"the phone page: {posted!r}")
-            await self.shot("13-phone-page-sent", phone)
+            await self.phone.locator("#mo-url").fill(self.webhook_url)
+            await self.press("Save", self.phone)
+            await see(self.phone.locator("#notice")).to_have_text("Webhook URL saved.")
+            await self.phone.locator("#mo-sender").fill(NUMBER)
+            await self.text_home(INCOMING, MESSAGE, "13-phone-page-sent")
 
             await self.page.bring_to_front()
             await see(events).to_contain_text("Received")
             await see(events).not_to_contain_text("Unknown")
-            detail(
-                "the device page, left open, shows Incoming SMS Received (no reload)"
-            )
+            detail("the device page, left open, shows Received (no reload)")
             await events.get_by_text("Incoming SMS", exact=True).click()
             more_info = self.page.locator("ha-more-info-dialog")
             await self.press("Menu", more_info)
@@ -396,7 +336,7 @@ class Journeys:
             shown = ", ".join(f"{k} {v!r}" for k, v in attributes.items())
             detail(f"its Details > Attributes: {shown}")
             await self.shot("14-incoming-sms")
-            after = await self.state("event.tatango_sms_incoming_sms")
+            after = await self.h.state("event.tatango_sms_incoming_sms")
             changed = after["state"] != before["state"]
             ok = changed and after["attributes"].get("content") == INCOMING
             expect(ok, f"event entity {show(after)}")
@@ -408,7 +348,7 @@ class Journeys:
         title = self.strings_of("config", "step", "reconfigure")["title"]
         async with self.h.step("journey: reconfigure shows the webhook URL again"):
             await self.open_integration_page()
-            await self.press("Menu", self.page.locator("ha-config-entry-row").first)
+            await self.press("Menu", self.entry_row())
             await self.text("Reconfigure").click()
             await see(self.dialog().get_by_text(title, exact=True)).to_be_visible()
             link = self.dialog().locator("a[href*='/api/webhook/']")
@@ -417,6 +357,61 @@ class Journeys:
             await self.shot("15-reconfigure-webhook-url")
             await self.press("Close")
             await see(self.dialog()).to_be_hidden()
+
+    async def assist_options(self) -> None:
+        """Journey: Configure, Assist answers SMS with Home Assistant's agent."""
+        options = self.strings_of("options", "step", "init")
+        label = options["data"]["assist_agent_id"]
+        async with self.h.step(f"journey: options — {label!r}: Home Assistant"):
+            await self.open_integration_page()
+            await self.press("Configure", self.entry_row())
+            # The frontend's agent picker shows no help text.
+            await self.see_form(options, ["assist_senders"])
+            await self.dialog().get_by_label(label).click()
+            await self.dialog().get_by_text("Home Assistant", exact=True).click()
+            anyone = self.dialog().get_by_role("radio", name="Anyone")
+            await anyone.scroll_into_view_if_needed()
+            await self.shot("16-assist-options")
+            await self.press("Submit")
+            await see(self.dialog()).to_be_hidden()
+            await self.h.wait_loaded(self.entry_id)
+            detail("saved; the entry loaded again")
+
+    async def text_home(self, content: str, shown: str, shot: str) -> None:
+        """Text Home Assistant from the phone page; the last SMS to it says shown."""
+        phone = self.phone
+        await phone.bring_to_front()
+        await phone.locator("#mo-content").fill(content)
+        await self.press("Send to Home Assistant", phone)
+        posted = "Posted to Home Assistant's webhook, which answered 200."
+        await see(phone.locator("#notice")).to_have_text(posted)
+        sent = phone.locator("#messages li.mo").last
+        await see(sent.locator(".bubble")).to_have_text(content)
+        await see(sent).to_contain_text("webhook answered 200")
+        await see(phone.locator("#messages li.mt").last).to_contain_text(shown)
+        detail(f"the phone page shows {content!r}, {posted!r}, and {shown!r}")
+        await self.shot(shot, phone)
+
+    async def assist(self) -> None:
+        """Journey: the phone texts "turn on the kitchen light"; Assist does and answers."""
+        async with self.h.step(f"journey: the phone opts in, texts {demo.TURN_ON!r}"):
+            await self.phone.bring_to_front()
+            await self.press("Opt in", self.phone)
+            await see(self.phone.locator("#thread-status")).to_have_text("opted in")
+            before = len(await self.h.requests())
+            await self.text_home(demo.TURN_ON, "Turned on the light", "18-sms-assist")
+            await demo.answer_after(self.h, demo.TURN_ON, before)
+            await self.h.wait_for(LIGHT, lambda: self.h.state_is(LIGHT, "on"), 10)
+            detail(f"REST: {LIGHT} is on")
+
+    async def ask(self) -> None:
+        """Journey: an automation asks by SMS; the phone answers "yes"; it acts."""
+        async with self.h.step(f"journey: an automation asks {QUESTION!r}; 'yes'"):
+            await self.h.ha("POST", "/api/events/garage_left_open")
+            await see(self.phone.locator("#messages")).to_contain_text(QUESTION)
+            await self.text_home("yes", QUESTION, "20-sms-ask")
+            await self.h.wait_for(GARAGE, lambda: self.h.state_is(GARAGE, "off"), 10)
+            detail(f"REST: {GARAGE} is off")
 
     async def screenshot_failure(self) -> None:
         """Save what every open tab shows, to see why a step failed."""
@@ -431,7 +426,7 @@ async def onboarding_settled(h: Harness) -> bool:
     """Return whether onboarding's flows are done and their entries past setting up."""
     if await h.ws_call({"type": "config_entries/flow/progress"}):
         return False
-    entries = await h.ha("GET", "/api/config/config_entries/entry")
+    entries = await h.ha("GET", ENTRIES)
     busy = any(e["state"] in ("not_loaded", "setup_in_progress") for e in entries)
     return "radio_browser" in {e["domain"] for e in entries} and not busy
 
@@ -447,49 +442,39 @@ async def journeys(h: Harness, docs: Path | None) -> None:
         # What onboarding's location step asks for (else a repair says it is missing).
         await h.ws_call({"type": "config/core/update", "country": "US"})
         await h.wait_for("onboarding's integrations", lambda: onboarding_settled(h), 30)
-        for entry in await h.ha("GET", "/api/config/config_entries/entry"):
+        for entry in await h.ha("GET", ENTRIES):
             if entry["domain"] in NEEDS_INTERNET:
-                path = f"/api/config/config_entries/entry/{entry['entry_id']}"
-                await h.ha("DELETE", path)
+                await h.ha("DELETE", f"{ENTRIES}/{entry['entry_id']}")
                 detail(f"removed {entry['title']!r} ({entry['state']})")
     async with h.browser(VIEWPORT, TIMEOUT_MS) as context:
         ui = Journeys(h, context, await context.new_page())
         try:
             await ui.log_in()
-            for journey in (ui.wrong_credentials, ui.setup, ui.add_recipient):
-                await journey()
-            for journey in (ui.send, ui.receive, ui.reconfigure):
+            steps = [ui.wrong_credentials, ui.setup, ui.add_recipient, ui.send]
+            steps += [ui.receive, ui.reconfigure, ui.assist_options, ui.assist, ui.ask]
+            for journey in steps:
                 await journey()
         except (AssertionError, PlaywrightError, RunError):
             await ui.screenshot_failure()
             raise
-    async with h.step("stop Home Assistant; its log has no errors and no secrets"):
-        status = await h.stop_home_assistant()
-        expect(status == 0, f"Home Assistant exited with status {status}")
-        demo.check_log(h, ui.webhook_url)
+    await demo.stop(h, ui.webhook_url)
     print(f"ui journeys: {len(ui.taken)} screenshots in {SHOTS.relative_to(ROOT)}/")
     if docs is None:
         return
     from PIL import Image  # noqa: PLC0415  # Home Assistant's environment has Pillow
 
     docs.mkdir(parents=True, exist_ok=True)
-    for name in DOCS_IMAGES:  # palette-reduced: small PNGs
-        target = name.partition("-")[2] + ".png"
+    for name in DOCS_IMAGES:  # palette-reduced (median cut): small PNGs
+        target = docs / (name.partition("-")[2] + ".png")
         with Image.open(SHOTS / f"{name}.png") as image:
-            small = image.convert("RGB")
-            small = small.quantize(
-                128, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-            )
-            small.save(docs / target, optimize=True)
-        print(
-            f"      {(docs / target).relative_to(ROOT)}: {(docs / target).stat().st_size // 1024} KiB"
-        )
+            small = image.convert("RGB").quantize(128, dither=Image.Dither.NONE)
+            small.save(target, optimize=True)
+        print(f"      {target.relative_to(ROOT)}: {target.stat().st_size // 1024} KiB")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="ui_journeys.py", description=__doc__)
     parser.add_argument("--docs", type=Path, help="where the README's screenshots go")
-    docs = parser.parse_args().docs
-    docs = docs.resolve() if docs is not None else None
+    docs = docs.resolve() if (docs := parser.parse_args().docs) else None
     errors = (AssertionError, PlaywrightError)
     sys.exit(asyncio.run(run(SETTINGS, lambda h: journeys(h, docs), errors)))
