@@ -121,24 +121,26 @@ def _read_documented(body: bytes | str) -> IncomingMessage | None:
     if middle < 0 or not sender.isdigit():
         return None
     content = body[middle + len(_DOCUMENTED_MIDDLE) : end]
-    if _NEXT_CDATA_SECTION in content:
-        # A "]]>" of the text comes split across two sections, "]]" and ">".
-        pieces = content.split(_NEXT_CDATA_SECTION)
-        if any(b"]]>" in piece for piece in pieces):
+    # Each check looks for one byte first (memchr): most texts have none.
+    sections = [content]
+    if b"]" in content:
+        # A "]]>" of the text comes split across two sections, "]]" and ">";
+        # any other ends the section, and markup follows.
+        sections = content.split(_NEXT_CDATA_SECTION)
+        if any(b"]]>" in section for section in sections):
             return None
-        content = b"".join(pieces)
-    elif b"]]>" in content:
-        return None  # the end of the section, and more markup after it
-    if (
-        b"\xef\xbf\xbe" in content  # U+FFFE and U+FFFF are no XML characters
-        or b"\xef\xbf\xbf" in content
-        or len(content.translate(None, _CONTROLS)) != len(content)
+    if b"\xef" in content and (
+        b"\xef\xbf\xbe" in content or b"\xef\xbf\xbf" in content
     ):
+        return None  # U+FFFE and U+FFFF are no XML characters
+    if len(content.translate(None, _CONTROLS)) != len(content):
         return None
     try:
-        return IncomingMessage(sender=sender.decode(), content=content.decode())
+        # Section by section: a character never spans two.
+        text = "".join([section.decode() for section in sections])
     except UnicodeDecodeError:
         return None
+    return IncomingMessage(sender=sender.decode(), content=text)
 
 
 class _ForbiddenXML(Exception):
