@@ -137,7 +137,11 @@ def _read_documented(body: bytes | str) -> IncomingMessage | None:
         return None
     try:
         # Section by section: a character never spans two.
-        text = "".join([section.decode() for section in sections])
+        text = (
+            content.decode()
+            if len(sections) == 1
+            else "".join([section.decode() for section in sections])
+        )
     except UnicodeDecodeError:
         return None
     return IncomingMessage(sender=sender.decode(), content=text)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from http import HTTPStatus
+from typing import Any
 
 from aiohttp import ClientError, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -83,10 +85,12 @@ def async_register_webhook(hass: HomeAssistant, entry: TatangoConfigEntry) -> No
     """Register the entry's webhook and unregister it when the entry unloads."""
     webhook_id: str = entry.data[CONF_WEBHOOK_ID]
 
-    async def handle(
+    def handle(
         hass: HomeAssistant, webhook_id: str, request: web.Request
-    ) -> web.Response:
-        return await async_handle_incoming_sms(hass, entry, request)
+    ) -> Coroutine[Any, Any, web.Response]:
+        # The handler's own coroutine, for Home Assistant to await: no second
+        # one per post.
+        return async_handle_incoming_sms(hass, entry, request)
 
     webhook.async_register(
         hass,
