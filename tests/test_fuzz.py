@@ -31,6 +31,7 @@ from custom_components.tatango_sms.tatango.mo import (
     IncomingMessage,
     MOError,
     MOReason,
+    _read_message,
     keyword,
     parse_mo,
 )
@@ -51,6 +52,7 @@ PARSER_EXAMPLES = 1500
 WEBHOOK_BODIES = 1200
 ROUND_TRIP_EXAMPLES = 300
 INJECTION_EXAMPLES = 300
+DOCUMENTED_EXAMPLES = 1500
 
 FUZZ_SETTINGS = settings(
     deadline=None,
@@ -438,6 +440,103 @@ def test_dtd_before_the_root_is_forbidden(body: bytes | str) -> None:
     result = parse_or_error(body)
     assert isinstance(result, MOError)
     assert result.reason == MOReason.FORBIDDEN_XML
+
+
+# The gateway's own layout, read without the parser
+
+# Text around the edges of what the shortcut takes: CDATA ends, CR, C0
+# controls, the non-characters U+FFFE and U+FFFF and lone surrogates.
+AWKWARD_TEXT = st.lists(
+    st.one_of(
+        st.text(max_size=20),
+        st.sampled_from(
+            [
+                *("]]>", "]", "]]", ">", "]]><![CDATA[", "<![CDATA["),
+                *("\r", "\r\n", "\t", "\n"),
+                *("\x00", "\x08", "\x0b", "\x1f", "\x7f", "\x85"),
+                *("\ufffe", "\uffff", "\ufffd", "\ud800", "😀", "é"),
+            ]
+        ),
+    ),
+    max_size=12,
+).map("".join)
+DOCUMENTED_SENDERS = st.one_of(
+    PHONE_NUMBERS,
+    st.sampled_from(["", " 2065550123", "+12065550123", "２０６", "2065550123 ", "1"]),
+    AWKWARD_TEXT,
+)
+
+
+def _documented(sender: str, content: str) -> str:
+    """Render the documented layout with the content in one CDATA section, unescaped."""
+    return (
+        f'<?xml version="1.0"?>\n<message>\n  <sender>{sender}</sender>\n'
+        f"  <content><![CDATA[{content}]]></content>\n</message>"
+    )
+
+
+@st.composite
+def documented_layouts(draw: st.DrawFn) -> bytes | str:
+    """Draw a body in the gateway's layout, as str or bytes, now and then with bytes replaced."""
+    render = draw(st.sampled_from([_documented, mo_xml]))
+    document = render(draw(DOCUMENTED_SENDERS), draw(AWKWARD_TEXT))
+    if draw(st.booleans()):
+        return document
+    body = document.encode("utf-8", "surrogatepass")
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.integers(0, len(body)))
+        piece = draw(
+            st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\r", b"]]>"])
+        )
+        body = body[:at] + piece + body[at:]
+    return body
+
+
+def _parsed_in_full(body: bytes | str) -> IncomingMessage | MOReason:
+    try:
+        return _read_message(body)
+    except MOError as err:
+        return err.reason
+
+
+EDGES_OF_THE_LAYOUT = [
+    _documented("2065550123", "a]]>b"),  # the section ends inside: malformed
+    mo_xml("2065550123", "a]]>b"),  # written as two sections: "a]]>b"
+    _documented("2065550123", "a]]><![CDATA[b"),
+    _documented("2065550123", "a]"),
+    _documented("2065550123", "a]]"),
+    _documented("2065550123", "line\r\nbreak"),
+    _documented("2065550123", "nul\x00"),
+    _documented("2065550123", "\ufffe"),
+    _documented("+12065550123", "plus"),
+    # Ten digits that are no national number, and numbers of other lengths.
+    _documented("1065550123", "area code 1"),
+    _documented("2061550123", "exchange 1"),
+    _documented("12065550123", "eleven digits"),
+    _documented("206555012", "nine digits"),
+    _documented("２０６５５５０１２３", "fullwidth digits"),
+    # Halves of "é" in two sections: each section must be UTF-8 on its own.
+    _documented("2065550123", "\udcc3]]><![CDATA[\udca9"),
+]
+
+
+@settings(FUZZ_SETTINGS, max_examples=DOCUMENTED_EXAMPLES)
+@given(body=documented_layouts())
+def test_documented_layout_reads_as_the_parser_does(body: bytes | str) -> None:
+    """A body in the gateway's own layout, read without the XML parser, gives exactly what the parser gives."""
+    result = parse_or_error(body)
+    expected = _parsed_in_full(body)
+    assert (result.reason if isinstance(result, MOError) else result) == expected
+
+
+@pytest.mark.parametrize("body", EDGES_OF_THE_LAYOUT)
+@pytest.mark.parametrize("encoded", [False, True], ids=["str", "bytes"])
+def test_edges_of_the_documented_layout(body: str, *, encoded: bool) -> None:
+    """Where the layout ends, reading it without the parser gives what the parser gives."""
+    posted = body.encode("utf-8", "surrogateescape") if encoded else body
+    result = parse_or_error(posted)
+    expected = _parsed_in_full(posted)
+    assert (result.reason if isinstance(result, MOError) else result) == expected
 
 
 # The webhook

@@ -831,6 +831,31 @@ async def async_restart_from(
     return events
 
 
+async def async_kill_while_posting(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    simulator: GatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    *,
+    hass_storage: dict[str, Any],
+    requests: int,
+) -> dict[str, Any]:
+    """Retry the queued messages through a slow gateway; return the outbox on disk when it holds request `requests`.
+
+    That is what a kill -9 at that moment leaves behind. The entry is then
+    unloaded (which lets the request under way finish).
+    """
+    simulator.set_queue_down(False)
+    simulator.set_latency(0.3)
+    freezer.tick(60)
+    async_fire_time_changed(hass)
+    await async_wait_for_requests(simulator, requests)
+    on_disk = copy.deepcopy(hass_storage[outbox_key(entry)])
+    await async_unload(hass, entry)
+    simulator.set_latency(0)
+    return on_disk
+
+
 def stored_messages(on_disk: dict[str, Any]) -> list[tuple[list[str], bool, int]]:
     """Return (parts, in flight, attempts) of each message of a stored outbox."""
     return [
@@ -856,25 +881,20 @@ async def test_crash_while_posting_is_unknown_and_never_resent(
     simulator.set_queue_down(True)
     assert await ledger.send("In flight", ALICE_NUMBER) == ["queued"]
     assert await ledger.send("Behind it", ALICE_NUMBER) == ["queued"]
-    simulator.set_queue_down(False)
-    simulator.set_latency(0.3)
 
-    freezer.tick(60)
-    async_fire_time_changed(hass)
-    await async_wait_for_requests(simulator, 2)
-    # The gateway holds the retry: on disk it is in flight, its try counted.
-    on_disk = copy.deepcopy(hass_storage[outbox_key(setup_entry)])
+    on_disk = await async_kill_while_posting(
+        hass, setup_entry, simulator, freezer, hass_storage=hass_storage, requests=2
+    )
+    # The gateway held the retry: on disk it was in flight, its try counted.
     assert stored_messages(on_disk) == [
         (["In flight"], True, 2),
         (["Behind it"], False, 0),
     ]
-    await async_unload(hass, setup_entry)
     assert [(r.message, r.status) for r in simulator.requests] == [
         ("In flight", 503),
         ("In flight", 200),
     ]
 
-    simulator.set_latency(0)
     events = await async_restart_from(hass, setup_entry, hass_storage, on_disk)
 
     unknown = events[0]
@@ -916,19 +936,14 @@ async def test_crash_between_parts_sends_no_part_again(
     simulator.opt_in(ALICE_NUMBER)
     simulator.set_queue_down(True)
     assert await Ledger(hass, simulator).send(text, ALICE_NUMBER) == ["queued"]
-    simulator.set_queue_down(False)
-    simulator.set_latency(0.3)
 
-    freezer.tick(60)
-    async_fire_time_changed(hass)
     # The first part was taken and the gateway holds the second.
-    await async_wait_for_requests(simulator, 3)
-    on_disk = copy.deepcopy(hass_storage[outbox_key(setup_entry)])
+    on_disk = await async_kill_while_posting(
+        hass, setup_entry, simulator, freezer, hass_storage=hass_storage, requests=3
+    )
     assert stored_messages(on_disk) == [([second, third], True, 2)]
-    await async_unload(hass, setup_entry)
     count = len(simulator.requests)
 
-    simulator.set_latency(0)
     events = await async_restart_from(hass, setup_entry, hass_storage, on_disk)
     for _ in range(4):
         await async_advance_time(hass, freezer, 15 * 60)

@@ -69,18 +69,14 @@ class PendingAsks:
     entry: ConfigEntry
     sender: SmsSender
     replies: ReplyGuard
-    # None in a queue: the entry unloads.
-    _waiting: dict[str, asyncio.Queue[str | None]] = field(default_factory=dict)
-
-    @property
-    def waiting(self) -> bool:
-        """Return whether any question waits for a reply."""
-        return bool(self._waiting)
+    # The numbers whose question waits for a reply, and the replies' queue
+    # (None: the entry unloads). Changed only here; read on every incoming SMS.
+    waiting: dict[str, asyncio.Queue[str | None]] = field(default_factory=dict)
 
     @callback
     def async_take(self, number: str, content: str) -> bool:
         """Hand an incoming SMS to the question waiting for its number; return whether one was."""
-        if (replies := self._waiting.get(number)) is None:
+        if (replies := self.waiting.get(number)) is None:
             return False
         replies.put_nowait(content)
         return True
@@ -88,7 +84,7 @@ class PendingAsks:
     @callback
     def async_end_all(self) -> None:
         """End every waiting question: the entry unloads."""
-        for replies in self._waiting.values():
+        for replies in self.waiting.values():
             replies.put_nowait(None)
 
     async def async_ask(
@@ -102,14 +98,14 @@ class PendingAsks:
         context: Context | None = None,
     ) -> JsonObjectType:
         """Send the question, wait for the reply and return it with the matched answer."""
-        if recipient.number in self._waiting:
+        if recipient.number in self.waiting:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="ask_pending",
                 translation_placeholders={"recipient": recipient.label},
             )
         # Waiting from before the question is sent: a quick reply is not missed.
-        replies = self._waiting[recipient.number] = asyncio.Queue()
+        replies = self.waiting[recipient.number] = asyncio.Queue()
         try:
             if answers and append_answers:
                 message = f"{message} {await self._async_reply_with(answers)}"
@@ -118,7 +114,7 @@ class PendingAsks:
                 recipient, replies, answers, timeout
             )
         finally:
-            del self._waiting[recipient.number]
+            del self.waiting[recipient.number]
         return {
             "reply": reply,
             "answer": answer,

@@ -136,6 +136,8 @@ class Outbox:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.outbox", atomic_writes=True
         )
         self._messages: list[QueuedMessage] = []
+        # Found in flight at load: reported when the outbox starts.
+        self._interrupted: list[QueuedMessage] = []
         # Changes made, and how many of them are on disk: a write covers every
         # change made before it started, so concurrent writers share one.
         self._changes = 0
@@ -176,7 +178,7 @@ class Outbox:
         """Load what was queued before a restart; start empty if the file is unreadable.
 
         Messages that were in flight when Home Assistant stopped are given up
-        as `unknown`: the gateway may have them.
+        as `unknown` (the gateway may have them), reported once it starts.
         """
         try:
             self._messages = _read_messages(await self._store.async_load() or [])
@@ -193,12 +195,11 @@ class Outbox:
                 f"{type(err).__name__}: {err}",
             )
             self._messages = []
-        if stale := [message for message in self._messages if message.in_flight]:
+        if interrupted := [m for m in self._messages if m.in_flight]:
             self._messages = [m for m in self._messages if not m.in_flight]
             self._changes += 1
             await self.async_write()
-            for message in stale:
-                self._fire_outcome(message, Outcome.UNKNOWN)
+        self._interrupted = interrupted
 
     async def async_remove(self) -> None:
         """Delete the stored outbox of a removed entry."""
@@ -280,7 +281,10 @@ class Outbox:
 
     @callback
     def async_start(self, deliver: DeliverCallback) -> None:
-        """Start retrying due messages through `deliver`."""
+        """Report the messages a restart interrupted; start retrying due messages through `deliver`."""
+        for message in self._interrupted:
+            self._fire_outcome(message, Outcome.UNKNOWN)
+        self._interrupted = []
         self._deliver = deliver
         self.async_schedule()
 

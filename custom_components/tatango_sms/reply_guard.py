@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from itertools import islice
 
 from homeassistant.core import Context
 from homeassistant.util import dt as dt_util
@@ -13,7 +14,7 @@ from .targets import Recipient
 MAX_REPLIES = 5
 WINDOW_SECONDS = 600
 REMEMBERED = 1000
-"""Incoming SMS and replied numbers remembered; the oldest are forgotten first."""
+"""Incoming SMS (up to twice as many) and replied numbers remembered; the oldest are forgotten first."""
 
 
 class ReplyGuard:
@@ -27,15 +28,17 @@ class ReplyGuard:
 
     def __init__(self) -> None:
         """Initialize with no incoming SMS seen."""
-        self._incoming: OrderedDict[str, str] = OrderedDict()
+        self._incoming: dict[str, str] = {}
         self._replies: OrderedDict[str, deque[float]] = OrderedDict()
         self._logged: set[str] = set()
 
     def note_incoming(self, context: Context, number: str) -> None:
         """Remember which number the SMS behind an event context came from."""
         self._incoming[context.id] = number
-        if len(self._incoming) > REMEMBERED:
-            self._incoming.popitem(last=False)
+        if len(self._incoming) > 2 * REMEMBERED:
+            # The older half at once: evicting one per SMS would touch memory
+            # a thousand messages old on each.
+            self._incoming = dict(islice(self._incoming.items(), REMEMBERED, None))
 
     def replied_to(self, context: Context | None) -> str | None:
         """Return the number whose SMS this call replies to, if it is a reply."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -125,12 +125,12 @@ def async_register_webhook(hass: HomeAssistant, entry: TatangoConfigEntry) -> No
     """Register the entry's webhook and unregister it when the entry unloads."""
     webhook_id: str = entry.data[CONF_WEBHOOK_ID]
 
-    async def handle(
+    def handle(
         hass: HomeAssistant, webhook_id: str, request: web.Request
-    ) -> web.Response:
-        if request.method != hdrs.METH_POST:
-            return _answer_not_posted(request.method)
-        return await async_handle_incoming_sms(hass, entry, request)
+    ) -> Coroutine[Any, Any, web.Response]:
+        # The handler's own coroutine, for Home Assistant to await: no second
+        # one per post.
+        return async_handle_incoming_sms(hass, entry, request)
 
     webhook.async_register(
         hass,
@@ -203,13 +203,6 @@ class FlowWebhook:
             )
 
 
-def _declared_length(request: web.Request) -> int:
-    try:
-        return int(request.headers.get(hdrs.CONTENT_LENGTH, 0))
-    except ValueError:
-        return 0
-
-
 def _answer_not_posted(method: str) -> web.Response:
     """Tell a browser what this URL is; refuse other methods."""
     if method in (hdrs.METH_GET, hdrs.METH_HEAD):
@@ -220,16 +213,23 @@ def _answer_not_posted(method: str) -> web.Response:
 
 
 async def _async_read_body(request: web.Request) -> bytes | None:
-    """Return the posted body, or None as soon as it is over MAX_BODY_BYTES.
+    """Return the posted body, or None if it is declared or found over MAX_BODY_BYTES.
 
     Raises TimeoutError when the body takes over BODY_TIMEOUT to arrive.
     """
+    # From the headers: requests Home Assistant Cloud relays have no content_length.
+    declared = request.headers.get(hdrs.CONTENT_LENGTH, "")
+    if declared.isdecimal() and int(declared) > MAX_BODY_BYTES:
+        return None
     stream = request.content  # a new reader on each access for relayed requests
-    # Relayed bodies, and most posted ones, are complete when the handler runs.
-    if isinstance(stream, StreamReader) and not stream.is_eof():
-        async with asyncio.timeout(BODY_TIMEOUT):
-            return await _async_read_capped(stream)
-    return await _async_read_capped(stream)
+    if not hasattr(request, "read"):
+        return await _async_read_capped(stream)  # relayed: complete
+    if stream.is_eof():
+        # Most posts: the whole body came with the headers.
+        raw = stream.read_nowait(MAX_BODY_BYTES + 1)
+        return raw if len(raw) <= MAX_BODY_BYTES else None
+    async with asyncio.timeout(BODY_TIMEOUT):
+        return await _async_read_capped(stream)
 
 
 async def _async_read_capped(stream: StreamReader) -> bytes | None:
@@ -244,18 +244,15 @@ async def _async_read_capped(stream: StreamReader) -> bytes | None:
     return b"".join(chunks)
 
 
-def _charset(request: web.Request) -> str | None:
-    """Return the Content-Type's charset, parsing the header only when it has parameters."""
-    # The gateway posts a bare "text/xml", and a charset is a parameter.
-    if ";" not in request.headers.get(hdrs.CONTENT_TYPE, ""):
-        return None
-    return request.charset
-
-
 def _decode(request: web.Request, raw: bytes) -> str | bytes | None:
     """Return the body as the parser should see it, or None if it cannot be read."""
-    # Relayed by Home Assistant Cloud: always text, passed on as UTF-8.
-    charset = _charset(request) if hasattr(request, "read") else "utf-8"
+    charset: str | None
+    if not hasattr(request, "read"):
+        charset = "utf-8"  # Relayed by Home Assistant Cloud: text, passed on as UTF-8.
+    elif ";" in request.headers.get(hdrs.CONTENT_TYPE, ""):
+        charset = request.charset  # a parameter, maybe the charset
+    else:
+        charset = None  # The gateway posts a bare "text/xml".
     if not charset:
         # No charset in the Content-Type (newer aiohttp reads an empty one so
         # too): the XML itself says how it is encoded (BOM, encoding
@@ -299,9 +296,9 @@ async def async_handle_incoming_sms(
     hass: HomeAssistant, entry: TatangoConfigEntry, request: web.Request
 ) -> web.Response:
     """Fire an event for one incoming SMS, or refuse the post."""
+    if request.method != hdrs.METH_POST:
+        return _answer_not_posted(request.method)
     stats = entry.runtime_data.webhook_stats
-    if _declared_length(request) > MAX_BODY_BYTES:
-        return _too_large(stats)
     try:
         raw = await _async_read_body(request)
     except (
