@@ -77,7 +77,7 @@ class Sizes(NamedTuple):
     settle: float  # seconds for Home Assistant to write its registries first
 
 
-FULL = Sizes((5, 3000), (10, 2000), (100_000, 5), (10, 100, 1000), 3, 9, 12)
+FULL = Sizes((12, 1500), (10, 2000), (100_000, 5), (10, 100, 1000), 3, 9, 12)
 QUICK = Sizes((2, 1000), (2, 500), (10_000, 2), (10, 100, 1000), 3, 3, 12)
 SMOKE = Sizes((1, 30), (1, 30), (300, 2), (10, 100), 1, 1, 0)
 

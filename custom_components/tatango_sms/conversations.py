@@ -31,7 +31,7 @@ from .sender import SmsSender
 from .targets import Recipient
 
 CONVERSATION: Final = "conversation"
-_NOBODY: Final = MappingProxyType({ATTR_ASSIST: False, ATTR_REPLY_TO_ASK: False})
+NOT_ROUTED: Final = MappingProxyType({ATTR_ASSIST: False, ATTR_REPLY_TO_ASK: False})
 _ASK: Final = MappingProxyType({ATTR_ASSIST: False, ATTR_REPLY_TO_ASK: True})
 _ASSIST: Final = MappingProxyType({ATTR_ASSIST: True, ATTR_REPLY_TO_ASK: False})
 
@@ -63,7 +63,8 @@ class SmsConversations:
         # The least recently texted numbers are forgotten first.
         self._conversations: OrderedDict[str, Conversation] = OrderedDict()
         self.asks = PendingAsks(hass, entry, sender, replies)
-        self._agent_id: str | None = entry.options.get(CONF_ASSIST_AGENT_ID) or None
+        # The Assist agent that answers SMS, None when Assist is off.
+        self.agent_id: str | None = entry.options.get(CONF_ASSIST_AGENT_ID) or None
         self._anyone = (
             entry.options.get(CONF_ASSIST_SENDERS, DEFAULT_ASSIST_SENDERS)
             == ASSIST_SENDERS_ANYONE
@@ -83,20 +84,20 @@ class SmsConversations:
 
         name is the saved recipient's name of the sender, if any.
         """
-        if self._agent_id is None and not self.asks.waiting:
-            return _NOBODY
+        if self.agent_id is None and not self.asks.waiting:
+            return NOT_ROUTED
         # The webhook normalised the sender: a US number is its 10 digits.
         if self.asks.async_take(sender, content):
             return _ASK
         if self._async_assist(Recipient(sender, name), content):
             return _ASSIST
-        return _NOBODY
+        return NOT_ROUTED
 
     @callback
     def _async_assist(self, recipient: Recipient, content: str) -> bool:
         """Have Assist answer the SMS in the background; return whether it will."""
         if (
-            self._agent_id is None
+            self.agent_id is None
             or not content.strip()
             or (recipient.name is None and not self._anyone)
             # Agents register with it; without it there is no agent to ask.
@@ -107,7 +108,7 @@ class SmsConversations:
         # Not started eagerly: nothing of the agent's runs inside the webhook.
         self._entry.async_create_background_task(
             self._hass,
-            self._async_converse(self._agent_id, recipient, content),
+            self._async_converse(self.agent_id, recipient, content),
             f"{DOMAIN} Assist answers an SMS",
             eager_start=False,
         )

@@ -44,11 +44,8 @@ class Targets:
         self._saved_by_name = {
             r.name.casefold(): r for r in self.saved_recipients if r.name
         }
-
-    def name_for(self, sender: str) -> str | None:
-        """Return the saved recipient's name for an incoming SMS's normalized sender, if any."""
-        recipient = self._saved_by_number.get(sender)
-        return recipient.name if recipient else None
+        # An incoming SMS's normalized sender -> the saved recipient's name.
+        self.names = {r.number: r.name for r in self.saved_recipients}
 
     def resolve(self, targets: Iterable[str] | None) -> list[Recipient]:
         """Turn names and numbers into recipients; None means every saved recipient."""
