@@ -245,7 +245,7 @@ class Bench:
         gap = (
             f"Of ours' {ours - noop:.0f} µs over the no-op, Home Assistant's part is "
             f"{floor - noop:.0f}, parse_mo {parse - noop:.0f} and the rest of ours "
-            f"{ours - floor - parse + noop:.0f}. Our handler alone, in a loop inside Home "
+            f"{round(ours - floor - parse + noop)}. Our handler alone, in a loop inside Home "
             f"Assistant on requests as Home Assistant Cloud relays them: {relayed['us']:.1f} µs"
         )
         self.lines += ["", gap]
