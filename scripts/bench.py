@@ -44,8 +44,7 @@ LADDER = {
     "fire": "+ fire an event on the bus",
     "entity": "+ the event entity's state write",
     "ours": "ours (+ size check, charset, name lookup, keyword, routing; 7 event fields, 6 attributes)",
-    "floor": "the floor, Home Assistant's part alone: read the body, fire the 7-field "
-    "event, write the entity's 6 attributes (nothing parsed or looked up)",
+    "floor": "the floor, Home Assistant's part alone: read the body, fire the 7-field event, write the entity's 6 attributes (nothing parsed or looked up)",
 }
 SIM_LATENCY = 0.020
 MAX_CONCURRENT_SENDS = 8  # custom_components/tatango_sms/const.py, checked below

@@ -95,9 +95,14 @@ class Journeys:
         return self.page.locator("dialog-data-entry-flow")
 
     async def fill(self, **fields: str) -> None:
-        """Type into the open dialog's fields."""
-        for name, value in fields.items():
-            await self.dialog().locator(f"input[name={name}]").fill(value)
+        """Type into the open dialog's fields; again if the form, re-rendering, lost one."""
+        inputs = [self.dialog().locator(f"input[name={name}]") for name in fields]
+        for _ in range(3):
+            for field, value in zip(inputs, fields.values(), strict=True):
+                await field.fill(value)
+            if [await field.input_value() for field in inputs] == [*fields.values()]:
+                return
+        raise RunError(f"the form lost what was typed into {', '.join(fields)}")
 
     async def press(self, name: str | re.Pattern[str], locator: Any = None) -> None:
         """Click the dialog's (or locator's) button called name."""

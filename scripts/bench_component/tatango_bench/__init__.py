@@ -33,10 +33,8 @@ from homeassistant.util.aiohttp import MockRequest
 DOMAIN = "tatango_bench"
 STEPS = ("noop", "parse", "fire", "entity", "floor")
 PROBE_EVENT = "tatango_bench_probe"  # fired by the steps; ours is counted
-# tatango_sms_received's fields, the entry's id last.
 FLOOR_FIELDS = (const.ATTR_SENDER, const.ATTR_RECIPIENT, const.ATTR_CONTENT)
-FLOOR_FIELDS += (const.ATTR_KEYWORD, const.ATTR_ASSIST, const.ATTR_REPLY_TO_ASK)
-FLOOR_FIELDS += (const.ATTR_CONFIG_ENTRY_ID,)
+FLOOR_FIELDS += (const.ATTR_KEYWORD, const.ATTR_ASSIST, const.ATTR_REPLY_TO_ASK, const.ATTR_CONFIG_ENTRY_ID)  # fmt: skip
 FLOOR_VALUES = ("2065550100", "Alex", "Lights on please", "LIGHTS", False, False)
 # Between timed setups: lets what a setup starts in the background (the legacy
 # notify service's platform) finish before the next unload.
