@@ -30,8 +30,7 @@ from tatango_simulator.state import NumberStatus
 from .conftest import ALICE_NUMBER, BOB_NUMBER, STRANGER_NUMBER
 from .const import TEST_KEY, TEST_PASSWORD
 from .helpers import (
-    OTHER_KEY,
-    OTHER_PASSWORD,
+    async_add_second_account,
     async_advance_time,
     make_entry,
     queued_messages,
@@ -293,15 +292,7 @@ async def test_two_accounts_need_config_entry_id(
     other_simulator: GatewaySimulator,
 ) -> None:
     """With two accounts the call must choose one; the chosen account's gateway gets the message."""
-    other = make_entry(
-        other_simulator.messages_url,
-        key=OTHER_KEY,
-        password=OTHER_PASSWORD,
-        title="Tatango SMS 2",
-    )
-    other.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(other.entry_id)
-    await hass.async_block_till_done()
+    other = await async_add_second_account(hass, other_simulator, {})
     other_simulator.opt_in(STRANGER_NUMBER)
 
     with pytest.raises(ServiceValidationError) as exc_info:

@@ -82,10 +82,9 @@ class SmsConversations:
     ) -> Mapping[str, bool]:
         """Give an SMS to the ask waiting for its sender, else to Assist; return the event's fields saying which.
 
-        name is the saved recipient's name of the sender, if any.
+        name is the saved recipient's name of the sender, if any. The webhook
+        asks only while Assist is on or an ask waits.
         """
-        if self.agent_id is None and not self.asks.waiting:
-            return NOT_ROUTED
         # The webhook normalised the sender: a US number is its 10 digits.
         if self.asks.async_take(sender, content):
             return _ASK

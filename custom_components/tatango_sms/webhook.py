@@ -37,7 +37,7 @@ from .tatango.mo import (
     MOError,
     MOReason,
     keyword,
-    parse_mo,
+    parse_document,
     read_documented,
 )
 
@@ -246,10 +246,8 @@ async def _async_read_capped(stream: StreamReader) -> bytes | None:
     return b"".join(chunks)
 
 
-def _decode(request: web.Request, raw: bytes) -> str | bytes | None:
-    """Return the body as the parser should see it, or None if it cannot be read."""
-    # Relayed by Home Assistant Cloud: text, passed on as UTF-8.
-    charset = request.charset if hasattr(request, "read") else "utf-8"
+def _decode(raw: bytes, charset: str | None) -> str | bytes | None:
+    """Return the body in the Content-Type's charset as the parser should see it, or None if it cannot be read."""
     if not charset:
         # No charset in the Content-Type (newer aiohttp reads an empty one so
         # too): the XML itself says how it is encoded (BOM, encoding
@@ -313,16 +311,16 @@ async def async_handle_incoming_sms(
     if raw is None:
         return _too_large(stats)
     body: str | bytes = raw
-    # The gateway posts a bare "text/xml": the XML says how it is encoded.
-    if not hasattr(request, "read") or ";" in request.headers.get(
-        hdrs.CONTENT_TYPE, ""
-    ):
-        if (decoded := _decode(request, raw)) is None:
+    # Relayed by Home Assistant Cloud: text, passed on as UTF-8. The gateway
+    # posts a bare "text/xml", so its XML says how it is encoded.
+    relayed = not hasattr(request, "read")
+    if relayed or ";" in request.headers.get(hdrs.CONTENT_TYPE, ""):
+        if (decoded := _decode(raw, "utf-8" if relayed else request.charset)) is None:
             return _rejected(stats)
         body = decoded
     try:
-        # The gateway's own layout first: here, that is a call less per SMS.
-        message = read_documented(body) or parse_mo(body)
+        # parse_mo's two steps, called here: a call less per SMS.
+        message = read_documented(body) or parse_document(body)
     except MOError as err:
         if err.reason in _TOO_LARGE:
             return _too_large(stats)

@@ -79,8 +79,11 @@ class IncomingMessage(NamedTuple):
 
 def parse_mo(body: bytes | str) -> IncomingMessage:
     """Parse a posted MO body; raise MOError unless it is a valid message."""
-    if (message := read_documented(body)) is not None:
-        return message
+    return read_documented(body) or parse_document(body)
+
+
+def parse_document(body: bytes | str) -> IncomingMessage:
+    """Parse a posted MO body with expat, whatever its layout; raise MOError unless it is a valid message."""
     _check_size(body)
     return _read_message(body)
 
