@@ -14,6 +14,10 @@ as defusedxml does: without a DTD no entity can be declared, so none is ever
 expanded, internal or external. No tree is built: only the sender and the
 content are kept. The sender must be a phone number (it is normalized as
 recipients are) and the content at most MAX_CONTENT_CHARACTERS.
+
+That exact layout, with a 10-digit sender, is read without a parser
+(read_documented), to what the parser would give; every other body goes to
+expat (parse_document). parse_mo does both.
 """
 
 from __future__ import annotations
@@ -116,7 +120,7 @@ def _exceeds_size_limit(body: bytes | str) -> bool:
 
 
 def read_documented(body: bytes | str) -> IncomingMessage | None:
-    """Return the message of a body in exactly the documented layout, or None (then parse_mo says why).
+    """Return the message of a body in exactly the documented layout, or None (then parse_document says why).
 
     What the gateway posts, read without a parser to the very result the
     parser gives: well-formed by construction, with no room for a DTD.
